@@ -1,0 +1,18 @@
+"""Pure, jitted, batched Levenberg-Marquardt core. Sees arrays only."""
+
+from ._batch import SolveOutput, bucket_size, solve
+from ._config import LMConfig
+from ._lm import evaluate, lm_init, lm_step
+from ._results import RESULTS, LMState
+
+__all__ = [
+    "LMConfig",
+    "LMState",
+    "RESULTS",
+    "SolveOutput",
+    "bucket_size",
+    "evaluate",
+    "lm_init",
+    "lm_step",
+    "solve",
+]

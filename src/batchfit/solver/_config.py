@@ -1,0 +1,75 @@
+"""Static solver configuration (hashable, so it can be a jit static argument)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ._linsolve import SOLVERS
+
+METHODS = ("lm", "gauss_newton")
+
+
+@dataclasses.dataclass(frozen=True)
+class LMConfig:
+    """Options of the Levenberg-Marquardt / Gauss-Newton solver.
+
+    Args:
+      method: ``"lm"`` (damped, the default) or ``"gauss_newton"`` (undamped
+        pseudo-inverse steps, every step accepted).
+      ftol: relative tolerance on the reduction of the sum of squares.
+        ``None`` means ``sqrt(eps)`` of the working dtype (1.49e-8 in float64,
+        as MINPACK and lmfit; 3.45e-4 in float32).
+      xtol: relative tolerance on the step; ``None`` as for ``ftol``.
+      gtol: tolerance on the cosine between residual and Jacobian columns
+        (0 disables the test, as in lmfit's leastsq).
+      max_nfev: maximum number of residual+Jacobian evaluations per fit;
+        ``None`` means ``2000 * (nvarys + 1)`` (lmfit's default).
+      tau: initial damping, relative to the largest scaled diagonal of JᵀJ.
+      round_steps: iterations run on every unfinished fit between two
+        compactions of the batch.
+      linear_solver: ``"qr"`` (QR of J; accurate, the default) or
+        ``"cholesky"`` (normal equations; faster, squares the conditioning).
+    """
+
+    method: str = "lm"
+    ftol: float | None = None
+    xtol: float | None = None
+    gtol: float = 0.0
+    max_nfev: int | None = None
+    tau: float = 1e-3
+    round_steps: int = 8
+    linear_solver: str = "qr"
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name in ("ftol", "xtol"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if not (np.isfinite(self.gtol) and self.gtol >= 0):
+            raise ValueError(f"gtol must be a finite number >= 0, got {self.gtol!r}")
+        if self.max_nfev is not None and int(self.max_nfev) < 1:
+            raise ValueError(f"max_nfev must be >= 1, got {self.max_nfev!r}")
+        if self.linear_solver not in SOLVERS:
+            raise ValueError(
+                f"linear_solver must be one of {SOLVERS}, got {self.linear_solver!r}"
+            )
+        if not (self.tau > 0):
+            raise ValueError(f"tau must be > 0, got {self.tau!r}")
+        if int(self.round_steps) < 1:
+            raise ValueError(f"round_steps must be >= 1, got {self.round_steps!r}")
+
+    def resolved(self, dtype, nvarys: int) -> "LMConfig":
+        """Fill the dtype- and size-dependent defaults."""
+        eps = float(np.finfo(dtype).eps)
+        tol = float(np.sqrt(eps))
+        return dataclasses.replace(
+            self,
+            ftol=tol if self.ftol is None else float(self.ftol),
+            xtol=tol if self.xtol is None else float(self.xtol),
+            gtol=float(self.gtol),
+            max_nfev=2000 * (nvarys + 1) if self.max_nfev is None else int(self.max_nfev),
+        )
