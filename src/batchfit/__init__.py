@@ -1,0 +1,29 @@
+"""batchfit: batched nonlinear least squares on CPU and GPU, lmfit-style.
+
+Fit one dataset, a million independent datasets, or parameters tied across
+datasets in one call. Models are plain JAX functions; autodiff gives exact
+Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
+"""
+
+from ._fit import minimize
+from ._model import Model
+from ._result import FitResult
+from .params import ExprError, Parameter, Parameters, create_params
+from .report import fit_report
+from .solver import RESULTS, LMConfig
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ExprError",
+    "FitResult",
+    "LMConfig",
+    "Model",
+    "Parameter",
+    "Parameters",
+    "RESULTS",
+    "create_params",
+    "fit_report",
+    "minimize",
+    "__version__",
+]

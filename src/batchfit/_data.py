@@ -1,0 +1,116 @@
+"""Host-side preparation of model data: batch, pad ragged, mask, validate."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+NAN_POLICIES = ("raise", "omit", "propagate")
+
+
+class ModelData(NamedTuple):
+    B: int
+    batched: bool
+    m: int
+    per_fit: dict  # name -> (B, m) arrays (y, mask, batched x/weights)
+    shared: dict  # name -> (m,) arrays common to every fit
+    ndata: np.ndarray  # (B,) number of valid points
+
+
+def _is_ragged(a):
+    return isinstance(a, (list, tuple)) and len(a) > 0 and all(np.ndim(v) == 1 for v in a) and len(
+        {len(v) for v in a}
+    ) > 1
+
+
+def _to_array(a, name, dtype):
+    if isinstance(a, (list, tuple)) and any(np.ndim(v) != np.ndim(a[0]) for v in a):
+        raise ValueError(f"{name}: ragged nesting is not supported")
+    arr = np.asarray(a)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    return arr.astype(dtype, copy=True)
+
+
+def _pad(rows, m, name, dtype, fill=0.0):
+    out = np.full((len(rows), m), fill, dtype=dtype)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = _to_array(r, f"{name}[{i}]", dtype)
+    return out
+
+
+def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
+    """Validate and batch the data of a Model fit (never modifies inputs)."""
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    mask = None
+    if _is_ragged(data):
+        lengths = np.array([len(d) for d in data])
+        m = int(lengths.max())
+        y = _pad(data, m, "data", dtype)
+        mask = np.arange(m)[None, :] < lengths[:, None]
+        batched = True
+    else:
+        y = _to_array(data, "data", dtype)
+        if y.ndim not in (1, 2):
+            raise ValueError(f"data must have shape (m,) or (N, m), got {y.shape}")
+        batched = y.ndim == 2
+        y = y if batched else y[None]
+        m = y.shape[1]
+    B = y.shape[0]
+    if B == 0:
+        raise ValueError("data holds no datasets (N = 0)")
+    if m == 0:
+        raise ValueError("data is empty (0 points)")
+
+    per_fit, shared = {}, {}
+    for name, a in list(indep.items()) + [("weights", weights)]:
+        if a is None:
+            continue
+        if _is_ragged(a):
+            if mask is None or len(a) != B or any(len(v) != n for v, n in zip(a, mask.sum(1))):
+                raise ValueError(f"{name}: ragged lengths must match the ragged data lengths")
+            per_fit[name] = _pad(a, m, name, dtype, fill=(1.0 if name == "weights" else 0.0))
+            continue
+        arr = _to_array(a, name, dtype)
+        if name == "weights" and arr.ndim == 0:
+            arr = np.full((m,), arr, dtype=dtype)
+        if arr.shape == (m,):
+            shared[name] = arr
+        elif batched and arr.shape == (B, m):
+            per_fit[name] = arr
+        else:
+            want = f"({m},) or ({B}, {m})" if batched else f"({m},)"
+            raise ValueError(f"{name} has shape {arr.shape}, but data needs {want}")
+    for name, arr in list(per_fit.items()) + list(shared.items()):
+        if name != "weights" and not np.all(np.isfinite(arr[mask] if (mask is not None and arr.ndim == 2) else arr)):
+            raise ValueError(f"{name} contains NaN or inf")
+    w = per_fit.get("weights", shared.get("weights"))
+    if w is not None:
+        wv = w[mask] if (mask is not None and w.ndim == 2) else w
+        if not np.all(np.isfinite(wv)):
+            raise ValueError("weights contain NaN or inf")
+        if np.any(wv < 0):
+            raise ValueError("weights must be >= 0 (they multiply the residual, as 1/sigma)")
+
+    valid = np.ones_like(y, dtype=bool) if mask is None else mask.copy()
+    bad = ~np.isfinite(y) & valid
+    if bad.any():
+        if nan_policy == "raise":
+            i, j = np.argwhere(bad)[0]
+            where = f"data[{i}, {j}]" if batched else f"data[{j}]"
+            raise ValueError(
+                f"data contains NaN or inf (first at {where}); pass nan_policy='omit' to mask "
+                "such points or 'propagate' to let those fits fail"
+            )
+        if nan_policy == "omit":
+            valid &= ~bad
+    if nan_policy != "propagate" or mask is not None:
+        y = np.where(valid, y, 0.0).astype(dtype)
+    if not valid.all():
+        per_fit["mask"] = valid
+    per_fit["y"] = y
+    return ModelData(B, batched, m, per_fit, shared, valid.sum(axis=1))

@@ -1,0 +1,144 @@
+"""Orchestration: parameters -> packed arrays -> solver -> statistics -> result."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _stats
+from ._compat import resolve_dtype, x64_context
+from ._pack import batch_size_of, make_spec, pack
+from ._problem import objective_residual
+from ._result import FitResult
+from .solver import RESULTS, LMConfig, solve
+
+METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
+
+
+def make_config(method, config, **kw) -> LMConfig:
+    if method not in METHOD_ALIASES:
+        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, got {method!r}")
+    opts = {k: v for k, v in kw.items() if v is not None}
+    base = config if config is not None else LMConfig()
+    import dataclasses
+
+    return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)
+
+
+def packed_args(packed, dtype, extra=None):
+    p = {
+        "lo": packed.lo, "hi": packed.hi, "fixed": packed.fixed,
+        "tied_lo": packed.tied_lo, "tied_hi": packed.tied_hi,
+    }
+    p.update(extra or {})
+    return {k: jnp.asarray(v, dtype=dtype if np.asarray(v).dtype.kind == "f" else None) for k, v in p.items()}
+
+
+def check_residual(resid, theta0, per_fit, shared, m_expected, label):
+    """Trace one fit abstractly (no compile) to validate the residual shape."""
+    one = jax.tree_util.tree_map(lambda a: a[0], per_fit)
+    try:
+        out = jax.eval_shape(resid, theta0[0], one, shared)
+    except Exception as err:  # the user's function failed while tracing
+        raise type(err)(f"{label} raised while being evaluated: {err}") from err
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(f"{label} must return real floating residuals, got dtype {out.dtype}")
+    if out.ndim != 1 or (m_expected is not None and out.shape[0] != m_expected):
+        want = f"({m_expected},)" if m_expected is not None else "a 1-D array"
+        raise ValueError(f"{label} returned shape {out.shape}, expected {want}")
+    if out.shape[0] == 0:
+        raise ValueError(f"{label} returned no residuals")
+    return out.shape[0]
+
+
+def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, batched,
+        cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None):
+    """Solve, compute statistics and build the FitResult (inside x64 context)."""
+    theta0 = jnp.asarray(packed.theta0, dtype=dtype)
+    m = check_residual(resid, theta0, per_fit, shared, m_expected, label)
+    if ndata is None:
+        if m < spec.nfree:
+            raise ValueError(f"{label}: {spec.nfree} free parameters but only {m} residuals")
+        ndata = np.full(B, m)
+    elif np.all(ndata < spec.nfree):
+        raise ValueError(
+            f"{label}: {spec.nfree} free parameters but at most {int(ndata.max())} valid data points"
+        )
+    cfg = cfg.resolved(dtype, spec.nfree)
+    out = solve(resid, theta0, per_fit, shared, cfg)
+    status = out.status.copy()
+    status[ndata == 0] = RESULTS.NO_DATA
+    status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
+    st = _stats.compute(resid_ext, spec, jnp.asarray(out.theta), per_fit, shared, ndata, scale_covar)
+    redchi, aic, bic = _stats.info_criteria(st.chisqr, ndata, spec.nfree)
+    return FitResult(
+        spec=spec, template=template, method=method_label, batched=batched, extras=extras,
+        status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=st.chisqr,
+        redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
+        errorbars=st.errorbars & np.isin(status, [int(r) for r in RESULTS if r.success]),
+        residual=st.residual, values=st.values, stderr_all=st.stderr,
+    )
+
+
+def _shared_tree(args, kws, dtype):
+    def conv(path, a):
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"minimize: argument {jax.tree_util.keystr(path)} has dtype {arr.dtype}; "
+                "only numeric arrays can be passed (bind other values with functools.partial)"
+            )
+        return jnp.asarray(arr, dtype=dtype if arr.dtype.kind == "f" else None)
+
+    return jax.tree_util.tree_map_with_path(conv, (tuple(args), dict(kws or {})))
+
+
+def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
+             max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None):
+    """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
+
+    lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
+    scalar and returns the residual array (any shape; it is flattened).
+    Parameter values given as arrays of shape (N,) fit N problems at once,
+    one per start (or per bound set), sharing ``args``.
+
+    Args:
+      fcn: objective, traceable by JAX (use ``jnp`` inside).
+      params: :class:`~batchfit.Parameters`.
+      args, kws: extra arguments for ``fcn`` (numeric arrays).
+      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``.
+      scale_covar: scale the covariance by the reduced chi-square.
+      max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`).
+      dtype: ``"float32"`` or ``"float64"``; by default float64 unless every
+        floating input array is float32.
+      config: an :class:`LMConfig` for further options.
+
+    Returns:
+      :class:`~batchfit.FitResult`.
+
+    Example:
+      >>> import jax.numpy as jnp, numpy as np
+      >>> from batchfit import Parameters, minimize
+      >>> x = np.linspace(0, 1, 11); y = 2.0 * x + 1.0
+      >>> p = Parameters(); p.add("a", 1.0); p.add("b", 0.0)
+      >>> res = minimize(lambda p, x, y: p["a"] * x + p["b"] - y, p, args=(x, y))
+      >>> round(float(res.params["a"].value), 6), bool(res.success)
+      (2.0, True)
+    """
+    if not callable(fcn):
+        raise TypeError("fcn must be callable")
+    cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+    spec = make_spec(params)
+    Bp = batch_size_of(params)
+    B = Bp or 1
+    leaves = jax.tree_util.tree_leaves((tuple(args), dict(kws or {})))
+    dt = resolve_dtype(dtype, *leaves)
+    packed = pack(params, spec, B)
+    with x64_context(dt):
+        shared = _shared_tree(args, kws, dt)
+        per_fit = packed_args(packed, dt)
+        label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
+        return run(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
+                   params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
+                   method, scale_covar, label)

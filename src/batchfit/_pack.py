@@ -1,0 +1,163 @@
+"""Parameters -> static ParamSpec + per-fit packed arrays, and back.
+
+Validation happens here, on the host, before anything is traced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from ._bounds import to_external, to_internal
+from .params._expr import dependency_order, evaluate, parse
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """Hashable structure of a parameter set (names only, no values)."""
+
+    names: tuple[str, ...]
+    free: tuple[str, ...]
+    fixed: tuple[str, ...]
+    tied: tuple[tuple[str, str], ...]  # (name, expr) in dependency order
+
+    @property
+    def nfree(self) -> int:
+        return len(self.free)
+
+
+class Packed(NamedTuple):
+    """Per-fit arrays, each with a leading batch axis B."""
+
+    theta0: np.ndarray  # (B, nfree) internal starts
+    init: np.ndarray  # (B, nfree) external starts
+    lo: np.ndarray  # (B, nfree)
+    hi: np.ndarray  # (B, nfree)
+    fixed: np.ndarray  # (B, nfixed)
+    tied_lo: np.ndarray  # (B, ntied)
+    tied_hi: np.ndarray  # (B, ntied)
+
+
+def make_spec(params) -> ParamSpec:
+    """Classify parameters and order the ties; errors name the parameter."""
+    if len(params) == 0:
+        raise ValueError("params is empty: add at least one parameter")
+    spec = make_spec_loose(params)
+    if not spec.free:
+        raise ValueError("no parameter varies: set vary=True on at least one parameter")
+    return spec
+
+
+def batch_size_of(params) -> int | None:
+    """The batch size implied by array-valued attributes, or None."""
+    sizes = {}
+    for n, p in params.items():
+        for attr in ("value", "min", "max"):
+            v = getattr(p, attr)
+            if isinstance(v, np.ndarray):
+                sizes.setdefault(v.shape[0], f"parameter {n!r} {attr}")
+    if len(sizes) > 1:
+        desc = ", ".join(f"{w} has length {s}" for s, w in sizes.items())
+        raise ValueError(f"parameter arrays disagree on the batch size: {desc}")
+    return next(iter(sizes), None)
+
+
+def _column(params, names, attr, B):
+    cols = []
+    for n in names:
+        v = getattr(params[n], attr)
+        if v is None:
+            raise ValueError(f"parameter {n!r} has no value")
+        a = np.asarray(v, dtype=float)
+        if a.ndim == 1 and a.shape[0] != B:
+            raise ValueError(f"parameter {n!r} {attr} has length {a.shape[0]}, expected {B}")
+        cols.append(np.broadcast_to(a, (B,)))
+    return np.stack(cols, axis=1) if cols else np.zeros((B, 0))
+
+
+def _check_bounds(names, val, lo, hi, check_value=True):
+    for j, n in enumerate(names):
+        v, a, b = val[:, j], lo[:, j], hi[:, j]
+        if np.any(np.isnan(a)) or np.any(np.isnan(b)):
+            raise ValueError(f"parameter {n!r}: bounds must not be NaN")
+        bad = np.nonzero(a > b)[0]
+        if bad.size:
+            raise ValueError(f"parameter {n!r}: min > max ({a[bad[0]]} > {b[bad[0]]})" + _at(bad, val))
+        bad = np.nonzero(a == b)[0]
+        if bad.size:
+            raise ValueError(
+                f"parameter {n!r}: min == max ({a[bad[0]]}); use vary=False to fix it" + _at(bad, val)
+            )
+        if not check_value:
+            continue
+        bad = np.nonzero(~np.isfinite(v))[0]
+        if bad.size:
+            raise ValueError(f"parameter {n!r}: start value {v[bad[0]]} is not finite" + _at(bad, val))
+        bad = np.nonzero((v < a) | (v > b))[0]
+        if bad.size:
+            i = bad[0]
+            raise ValueError(
+                f"parameter {n!r}: start value {v[i]} is outside its bounds [{a[i]}, {b[i]}]" + _at(bad, val)
+            )
+
+
+def _at(bad, val):
+    return f" (fit {bad[0]} of the batch)" if val.shape[0] > 1 else ""
+
+
+def pack(params, spec: ParamSpec, B: int) -> Packed:
+    """Validate values and bounds and pack them into (B, .) arrays."""
+    init = _column(params, spec.free, "value", B)
+    lo, hi = _column(params, spec.free, "min", B), _column(params, spec.free, "max", B)
+    _check_bounds(spec.free, init, lo, hi)
+    fixed = _column(params, spec.fixed, "value", B)
+    flo, fhi = _column(params, spec.fixed, "min", B), _column(params, spec.fixed, "max", B)
+    _check_bounds(spec.fixed, fixed, flo, fhi)
+    tnames = [n for n, _ in spec.tied]
+    tlo, thi = _column(params, tnames, "min", B), _column(params, tnames, "max", B)
+    _check_bounds(tnames, np.zeros_like(tlo), tlo, thi, check_value=False)
+    return Packed(to_internal(init, lo, hi), init, lo, hi, fixed, tlo, thi)
+
+
+def values_from_external(spec: ParamSpec, v_free, fixed, tied_lo, tied_hi) -> dict:
+    """Every parameter's value (jnp, one fit) from external free values."""
+    env = {n: v_free[i] for i, n in enumerate(spec.free)}
+    env.update({n: fixed[i] for i, n in enumerate(spec.fixed)})
+    for k, (n, ex) in enumerate(spec.tied):
+        tree, _ = parse(ex)
+        env[n] = jnp.clip(evaluate(tree, env), tied_lo[k], tied_hi[k])
+    return {n: env[n] for n in spec.names}
+
+
+def values_from_internal(spec: ParamSpec, theta, p) -> dict:
+    """Every parameter's value (jnp, one fit) from internal free values."""
+    v_free = to_external(theta, p["lo"], p["hi"])
+    return values_from_external(spec, v_free, p["fixed"], p["tied_lo"], p["tied_hi"])
+
+
+def evaluate_values(params) -> dict:
+    """Host-side values of all parameters, ties evaluated (for valuesdict)."""
+    spec = make_spec_loose(params)
+    env = {}
+    for n in spec.names:
+        if params[n].expr is None:
+            v = params[n].value
+            env[n] = v if not isinstance(v, np.ndarray) else v.copy()
+    for n, ex in spec.tied:
+        tree, _ = parse(ex)
+        env[n] = np.asarray(evaluate(tree, {k: np.asarray(v) for k, v in env.items()}))
+        env[n] = float(env[n]) if env[n].ndim == 0 else env[n]
+    return {n: env[n] for n in spec.names}
+
+
+def make_spec_loose(params) -> ParamSpec:
+    """Like make_spec but allows no varying parameter."""
+    names = tuple(params)
+    exprs = {n: p.expr for n, p in params.items() if p.expr is not None}
+    order = dependency_order(exprs, set(names))
+    free = tuple(n for n in names if params[n].vary and params[n].expr is None)
+    fixed = tuple(n for n in names if not params[n].vary and params[n].expr is None)
+    return ParamSpec(names, free, fixed, tuple((n, exprs[n]) for n in order))

@@ -1,0 +1,57 @@
+"""Residual functions ``resid(theta, per_fit, shared) -> r`` for the solver.
+
+Factories are cached, so the same model and parameter structure give the
+same function object, and the solver's compiled code is reused.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax.numpy as jnp
+
+from ._pack import ParamSpec, values_from_external, values_from_internal
+
+
+def _external_values(spec, v_free, p):
+    return values_from_external(spec, v_free, p["fixed"], p["tied_lo"], p["tied_hi"])
+
+
+@functools.lru_cache(maxsize=512)
+def objective_residual(fcn, spec: ParamSpec, external: bool = False):
+    """For ``minimize``: ``fcn(params, *args, **kws)`` returns residuals.
+
+    ``shared`` is ``(args, kws)``. With ``external=True`` theta holds the
+    external free values (used for statistics); otherwise internal ones.
+    """
+
+    def resid(theta, p, shared):
+        values = _external_values(spec, theta, p) if external else values_from_internal(spec, theta, p)
+        args, kws = shared
+        return jnp.ravel(fcn(values, *args, **kws))
+
+    return resid
+
+
+@functools.lru_cache(maxsize=512)
+def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, external: bool = False):
+    """For ``Model.fit``: ``(func(**indep, **params) - y) * weights``, masked.
+
+    Independent variables and weights come from ``p`` (per fit) when present
+    there, else from ``shared``.
+    """
+
+    def resid(theta, p, shared):
+        values = _external_values(spec, theta, p) if external else values_from_internal(spec, theta, p)
+        kwargs = {a: values[a] for a in arg_names}
+        for name in indep:
+            kwargs[name] = p[name] if name in p else shared[name]
+        r = jnp.ravel(func(**kwargs)) - p["y"]
+        w = p.get("weights", shared.get("weights"))
+        if w is not None:
+            r = r * w
+        if "mask" in p:
+            r = jnp.where(p["mask"], r, 0.0)
+        return r
+
+    return resid

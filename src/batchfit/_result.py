@@ -1,0 +1,140 @@
+"""Fit results: plain arrays with a leading batch axis, lmfit-style access.
+
+A single fit is a batch of one: attribute access then returns scalars.
+``result[i]`` is the single-fit result of dataset i.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._pack import ParamSpec
+from .params import Parameters
+from .solver import RESULTS
+
+# Per-fit array fields (leading batch axis).
+ARRAYS = (
+    "status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic",
+    "covar", "init_vals", "errorbars", "residual", "values", "stderr_all",
+)
+
+
+class FitResult:
+    """Result of ``minimize`` or ``Model.fit``.
+
+    Attributes (arrays over the batch, scalars for a single fit): ``status``
+    (:class:`RESULTS` codes), ``success``, ``message``, ``nfev``, ``ndata``,
+    ``nvarys``, ``nfree``, ``chisqr``, ``redchi``, ``aic``, ``bic``,
+    ``covar`` (over ``var_names``), ``correl``, ``init_vals``, ``residual``,
+    ``errorbars`` and ``params`` (a :class:`Parameters` whose values and
+    stderr are arrays for a batch).
+    """
+
+    def __init__(self, *, spec: ParamSpec, template: Parameters, method: str, batched: bool,
+                 extras: dict | None = None, **arrays):
+        missing = set(ARRAYS) - set(arrays)
+        if missing:
+            raise TypeError(f"FitResult missing arrays {sorted(missing)}")
+        self._a = {k: np.asarray(arrays[k]) for k in ARRAYS}
+        self._spec = spec
+        self._template = template
+        self.method = method
+        self.batched = batched
+        self.var_names = list(spec.free)
+        self.nvarys = len(spec.free)
+        self.extras = dict(extras or {})
+        self._params = None
+
+    # -- batch plumbing -------------------------------------------------
+    def __len__(self):
+        return int(self._a["status"].shape[0])
+
+    def _get(self, key):
+        a = self._a[key]
+        return a if self.batched else a[0]
+
+    def __getitem__(self, i) -> "FitResult":
+        n = len(self)
+        if not isinstance(i, (int, np.integer)):
+            raise TypeError("index a FitResult with an integer")
+        if not -n <= i < n:
+            raise IndexError(f"fit index {i} out of range for a batch of {n}")
+        i = int(i) % n
+        extras = {k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
+                  for k, v in self.extras.items()}
+        return FitResult(spec=self._spec, template=self._template, method=self.method, batched=False,
+                         extras=extras, **{k: v[i:i + 1] for k, v in self._a.items()})
+
+    def __getattr__(self, key):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        if key in ARRAYS:
+            return self._get(key)
+        if key in self.__dict__.get("extras", {}):
+            v = self.extras[key]
+            return v if (self.batched or not isinstance(v, np.ndarray)) else v[0]
+        raise AttributeError(f"FitResult has no attribute {key!r}")
+
+    # -- derived --------------------------------------------------------
+    @property
+    def success(self):
+        s = np.isin(self._a["status"], [int(r) for r in RESULTS if r.success])
+        return s if self.batched else bool(s[0])
+
+    @property
+    def message(self):
+        msgs = [RESULTS(int(c)).message for c in self._a["status"]]
+        return msgs if self.batched else msgs[0]
+
+    @property
+    def correl(self):
+        from ._stats import correlations
+
+        return self._get_arr(correlations(self._a["covar"]))
+
+    def _get_arr(self, a):
+        return a if self.batched else a[0]
+
+    @property
+    def best_values(self) -> dict:
+        return {n: self._get_arr(self._a["values"][:, j]) for j, n in enumerate(self._spec.names)}
+
+    @property
+    def params(self) -> Parameters:
+        if self._params is None:
+            self._params = self._build_params()
+        return self._params
+
+    def _build_params(self) -> Parameters:
+        out = self._template.copy()
+        spec = self._spec
+        cor = self._a["covar"]
+        from ._stats import correlations
+
+        corr = correlations(cor)
+        for j, n in enumerate(spec.names):
+            p = out[n]
+            p.value = self._get_arr(self._a["values"][:, j])
+            err = self._a["stderr_all"][:, j]
+            if n in spec.free or p.expr is not None:
+                p.stderr = self._get_arr(err)
+            else:
+                p.stderr = self._get_arr(np.zeros_like(err))
+            if n in spec.free:
+                k = spec.free.index(n)
+                p.init_value = self._get_arr(self._a["init_vals"][:, k])
+                p.correl = {m: self._get_arr(corr[:, k, i]) for i, m in enumerate(spec.free) if m != n}
+        return out
+
+    def valuesdict(self) -> dict:
+        return self.best_values
+
+    def summary_counts(self) -> dict:
+        """Number of fits per status name."""
+        codes, counts = np.unique(self._a["status"], return_counts=True)
+        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
+
+    def __repr__(self):
+        if self.batched:
+            return f"<FitResult: {len(self)} fits, {int(np.sum(self.success))} succeeded, method={self.method}>"
+        return f"<FitResult: success={self.success}, chisqr={self.chisqr:.6g}, nfev={self.nfev}, method={self.method}>"

@@ -1,0 +1,186 @@
+"""Tied-parameter expressions: parsed once with ``ast``, evaluated with jnp.
+
+Only numbers, parameter names, ``pi``/``e``, arithmetic, comparisons and a
+whitelist of math functions are allowed; nothing ever reaches eval/exec.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+
+import jax.numpy as jnp
+import numpy as np
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 64
+
+FUNCTIONS = {
+    "exp": jnp.exp,
+    "log": jnp.log,
+    "log10": jnp.log10,
+    "sqrt": jnp.sqrt,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tan": jnp.tan,
+    "arcsin": jnp.arcsin,
+    "arccos": jnp.arccos,
+    "arctan": jnp.arctan,
+    "arctan2": jnp.arctan2,
+    "sinh": jnp.sinh,
+    "cosh": jnp.cosh,
+    "tanh": jnp.tanh,
+    "abs": jnp.abs,
+    "minimum": jnp.minimum,
+    "maximum": jnp.maximum,
+    "where": jnp.where,
+}
+CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_UNOPS = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+_CMPOPS = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}
+
+
+class ExprError(ValueError):
+    """An invalid tied-parameter expression."""
+
+
+def _check(node, where, depth=0):
+    if depth > MAX_DEPTH:
+        raise ExprError(f"{where}: expression is nested too deeply (limit {MAX_DEPTH})")
+    if isinstance(node, ast.Expression):
+        return _check(node.body, where, depth + 1)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExprError(f"{where}: only numeric constants are allowed, got {node.value!r}")
+        return set()
+    if isinstance(node, ast.Name):
+        if node.id.startswith("_"):
+            raise ExprError(f"{where}: names may not start with '_': {node.id!r}")
+        if node.id in FUNCTIONS:
+            raise ExprError(f"{where}: function {node.id!r} used without a call")
+        return set() if node.id in CONSTANTS else {node.id}
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return _check(node.left, where, depth + 1) | _check(node.right, where, depth + 1)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNOPS:
+        return _check(node.operand, where, depth + 1)
+    if isinstance(node, ast.Compare) and all(type(o) in _CMPOPS for o in node.ops):
+        names = _check(node.left, where, depth + 1)
+        for c in node.comparators:
+            names |= _check(c, where, depth + 1)
+        return names
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            fname = node.func.id if isinstance(node.func, ast.Name) else ast.dump(node.func)[:40]
+            raise ExprError(
+                f"{where}: unknown function {fname!r}; allowed: {', '.join(sorted(FUNCTIONS))}"
+            )
+        if node.keywords:
+            raise ExprError(f"{where}: keyword arguments are not allowed")
+        names = set()
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise ExprError(f"{where}: starred arguments are not allowed")
+            names |= _check(a, where, depth + 1)
+        return names
+    raise ExprError(f"{where}: syntax {type(node).__name__!r} is not allowed in an expression")
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(expr: str, where: str = "expr") -> tuple[ast.Expression, frozenset]:
+    """Parse and validate ``expr``; return its tree and the names it uses.
+
+    Raises:
+      ExprError: on syntax errors or anything outside the whitelist.
+    """
+    if not isinstance(expr, str):
+        raise ExprError(f"{where}: expression must be a string, got {type(expr).__name__}")
+    if len(expr) > MAX_LENGTH:
+        raise ExprError(f"{where}: expression longer than {MAX_LENGTH} characters")
+    if not expr.strip():
+        raise ExprError(f"{where}: expression is empty")
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ExprError(f"{where}: invalid syntax in {expr!r}: {err.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(f"{where}: expression is nested too deeply") from None
+    return tree, frozenset(_check(tree, where))
+
+
+def evaluate(tree: ast.Expression, env: dict):
+    """Evaluate a parsed expression with ``env`` mapping names to values."""
+    return _eval(tree.body, env)
+
+
+def _eval(node, env):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return CONSTANTS[node.id] if node.id in CONSTANTS else env[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINOPS[type(node.op)](_eval(node.left, env), _eval(node.right, env))
+    if isinstance(node, ast.UnaryOp):
+        return _UNOPS[type(node.op)](_eval(node.operand, env))
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, env)
+        out = None
+        for op, comp in zip(node.ops, node.comparators):
+            right = _eval(comp, env)
+            term = _CMPOPS[type(op)](left, right)
+            out = term if out is None else jnp.logical_and(out, term)
+            left = right
+        return out
+    return FUNCTIONS[node.func.id](*[_eval(a, env) for a in node.args])
+
+
+def dependency_order(exprs: dict[str, str], known: set[str]) -> list[str]:
+    """Order tied parameters so each comes after those it uses.
+
+    Args:
+      exprs: tied parameter name -> expression.
+      known: names of every parameter.
+
+    Raises:
+      ExprError: for unknown names or a cycle, naming the parameter.
+    """
+    deps = {}
+    for name, ex in exprs.items():
+        _, names = parse(ex, f"parameter {name!r} expr {ex!r}")
+        unknown = sorted(names - known)
+        if unknown:
+            raise ExprError(
+                f"parameter {name!r}: expr {ex!r} uses unknown name(s) {', '.join(map(repr, unknown))}"
+            )
+        deps[name] = {d for d in names if d in exprs}
+    order, state = [], {}
+
+    def visit(n, path):
+        if state.get(n) == 2:
+            return
+        if state.get(n) == 1:
+            cyc = " -> ".join(path[path.index(n):] + [n])
+            raise ExprError(f"parameter {n!r}: cyclic expression dependency: {cyc}")
+        state[n] = 1
+        for d in sorted(deps[n]):
+            visit(d, path + [n])
+        state[n] = 2
+        order.append(n)
+
+    for n in exprs:
+        visit(n, [])
+    return order

@@ -1,0 +1,128 @@
+"""One named fit parameter, lmfit style; its value may be a batch array."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._expr import parse
+
+
+def _as_value(v, what):
+    a = np.asarray(v, dtype=float) if v is not None else None
+    if a is not None and a.ndim > 1:
+        raise ValueError(f"{what} must be a scalar or a 1-D array (one per fit), got shape {a.shape}")
+    if a is not None and a.ndim == 0:
+        return float(a)
+    return a
+
+
+def _fmt(v):
+    if v is None:
+        return "None"
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return f"{float(a):.7g}"
+    return f"array(shape={a.shape}, mean={np.nanmean(a):.5g})" if a.size else "array([])"
+
+
+class Parameter:
+    """A fit parameter: name, value, bounds, whether it varies, or a tie.
+
+    Args:
+      name: a valid Python identifier.
+      value: starting value; a scalar, or an array of shape (N,) giving one
+        start per fit of a batch of N.
+      min, max: bounds (scalars or (N,) arrays); ``-inf``/``inf`` for none.
+      vary: whether the fit varies it.
+      expr: a tie such as ``"2*sigma_1 + 0.5"``; the parameter then follows
+        the expression and is not varied.
+
+    After a fit, ``stderr``, ``init_value`` and ``correl`` are filled in.
+
+    Example:
+      >>> p = Parameter("amp", 3.0, min=0)
+      >>> p.value, p.min, p.vary
+      (3.0, 0.0, True)
+    """
+
+    def __init__(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None):
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"parameter name must be a Python identifier not starting with '_', got {name!r}")
+        self.name = name
+        self.value = value
+        self.vary = bool(vary)
+        self.min = -np.inf if min is None else min
+        self.max = np.inf if max is None else max
+        self.expr = expr
+        self.stderr = None
+        self.init_value = None
+        self.correl = None
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, v):
+        self._value = _as_value(v, f"parameter {self.name!r} value")
+
+    @property
+    def min(self):
+        return self._min
+
+    @min.setter
+    def min(self, v):
+        self._min = _as_value(-np.inf if v is None else v, f"parameter {self.name!r} min")
+
+    @property
+    def max(self):
+        return self._max
+
+    @max.setter
+    def max(self, v):
+        self._max = _as_value(np.inf if v is None else v, f"parameter {self.name!r} max")
+
+    @property
+    def expr(self):
+        return self._expr
+
+    @expr.setter
+    def expr(self, ex):
+        if ex is not None:
+            if isinstance(ex, str) and not ex.strip():
+                ex = None
+            else:
+                parse(ex, f"parameter {self.name!r} expr")
+        self._expr = ex
+        if ex is not None:
+            self.vary = False
+
+    def set(self, value=None, vary=None, min=None, max=None, expr=None):
+        """Update some attributes (lmfit's ``Parameter.set``); ``expr=""`` removes a tie."""
+        if value is not None:
+            self.value = value
+        if vary is not None:
+            self.vary = bool(vary)
+        if min is not None:
+            self.min = min
+        if max is not None:
+            self.max = max
+        if expr is not None:
+            self.expr = expr
+        return self
+
+    def copy(self) -> "Parameter":
+        p = Parameter.__new__(Parameter)
+        p.__dict__.update({k: (v.copy() if isinstance(v, (np.ndarray, dict)) else v) for k, v in self.__dict__.items()})
+        return p
+
+    def __repr__(self):
+        parts = [f"value={_fmt(self.value)}"]
+        if self.stderr is not None:
+            parts[0] += f" +/- {_fmt(self.stderr)}"
+        if not self.vary and self.expr is None:
+            parts.append("fixed")
+        parts.append(f"bounds=[{_fmt(self.min)}:{_fmt(self.max)}]")
+        if self.expr is not None:
+            parts.append(f"expr='{self.expr}'")
+        return f"<Parameter '{self.name}', {', '.join(parts)}>"
