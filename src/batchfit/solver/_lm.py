@@ -16,6 +16,7 @@ from ._config import LMConfig
 from ._results import RESULTS, LMState
 
 _ACCEPT = 1e-4  # minimum gain ratio for an accepted step (MINPACK)
+DSCALE_FLOOR = 0.1
 
 
 def evaluate(resid_fn, kind, theta, args, shared):
@@ -67,11 +68,21 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     chi2_safe = jnp.where(s.chi2 > 0, s.chi2, 1.0)
     xnorm = jnp.linalg.norm(s.D * s.theta)
     gn = cfg.method == "gauss_newton"
+    # Scaling: the current column norms of J, floored at a fraction of their
+    # running maximum (pure running max, as MINPACK, over-damps once a
+    # model's scale falls; pure current norms let parameters evaporate).
+    cn0 = ls.colnorms(kind, s.A)
+    Dmax = s.D
+    D = jnp.maximum(cn0, DSCALE_FLOOR * Dmax)
+    D = jnp.where(D > 0, D, 1.0)
+    s = s._replace(D=D)
 
     if gn:
         p = ls.pinv_step(kind, s.A, s.g, s.D)
         lam = jnp.zeros_like(s.lam)
-        near = jnp.bool_(True)
+        # converged only where the GN model itself predicts no more progress:
+        # a step that is merely small next to huge parameters is not success
+        near = ls.jp_sq(kind, s.A, p) <= cfg.ftol * chi2_safe
     else:
         lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
         p0 = ls.damped_step(kind, s.A, s.g, s.D, lam0)
@@ -107,7 +118,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
 
     if gn:
         accept = ok
-        f_conv = ok & small_f & settled
+        f_conv = ok & near & small_f & settled
         lam_new, nu_new = s.lam, s.nu
         fail, fail_code = ~ok, RESULTS.DIVERGED
     else:
@@ -155,10 +166,10 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         chi2=chi2_acc,
         A=M_acc,
         g=v_acc,
-        D=jnp.where(accept, jnp.maximum(s.D, cn), s.D),
+        D=jnp.where(accept, jnp.maximum(Dmax, cn), Dmax),
         lam=lam_new.astype(dtype),
         nu=nu_new.astype(dtype),
         nfev=nfev,
         status=status,
     )
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s._replace(D=Dmax))
