@@ -139,7 +139,11 @@ def values_from_internal(spec: ParamSpec, theta, p) -> dict:
 
 
 def evaluate_values(params) -> dict:
-    """Host-side values of all parameters, ties evaluated (for valuesdict)."""
+    """Host-side values of all parameters, ties evaluated (for valuesdict).
+
+    Ties are evaluated with numpy in float64 (whatever JAX's x64 setting),
+    with IEEE semantics and no warnings, as a fit would compute them.
+    """
     spec = make_spec_loose(params)
     env = {}
     for n in spec.names:
@@ -147,9 +151,17 @@ def evaluate_values(params) -> dict:
             v = params[n].value
             env[n] = v if not isinstance(v, np.ndarray) else v.copy()
     for n, ex in spec.tied:
-        tree, _ = parse(ex)
-        env[n] = np.asarray(evaluate(tree, {k: np.asarray(v) for k, v in env.items()}))
-        env[n] = float(env[n]) if env[n].ndim == 0 else env[n]
+        tree, used = parse(ex)
+        missing = sorted(u for u in used if env[u] is None)
+        if missing:
+            raise ValueError(
+                f"parameter {n!r}: expr {ex!r} uses parameter(s) "
+                f"{', '.join(map(repr, missing))} without a value; set a value first"
+            )
+        with np.errstate(all="ignore"):
+            val = evaluate(tree, {k: np.asarray(env[k], dtype=float) for k in used}, xp=np)
+        val = np.array(val, dtype=float)
+        env[n] = float(val) if val.ndim == 0 else val
     return {n: env[n] for n in spec.names}
 
 

@@ -2,12 +2,16 @@
 
 Only numbers, parameter names, ``pi``/``e``, arithmetic, comparisons and a
 whitelist of math functions are allowed; nothing ever reaches eval/exec.
+Numeric constants are evaluated as floats (never Python ints), so constant
+arithmetic follows IEEE rules (``1/0`` is ``inf``, ``(-8)**(1/3)`` is
+``nan``) and cannot blow up (``9**9**9`` is ``inf``).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import math
 
 import jax.numpy as jnp
 import numpy as np
@@ -36,6 +40,16 @@ FUNCTIONS = {
     "where": jnp.where,
 }
 CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
+# names a parameter may not take: an expression could never refer to it
+RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
+
+
+@functools.lru_cache(maxsize=None)
+def _functions(xp):
+    """The whitelisted functions taken from the array module ``xp``."""
+    if xp is jnp:
+        return FUNCTIONS
+    return {name: getattr(xp, name) for name in FUNCTIONS}
 
 _BINOPS = {
     ast.Add: lambda a, b: a + b,
@@ -59,11 +73,34 @@ class ExprError(ValueError):
     """An invalid tied-parameter expression."""
 
 
+def _left_chain(node):
+    """Unroll a left-nested operator chain ``((a + b) * c) - d``.
+
+    Returns the innermost left operand and the BinOp nodes from the innermost
+    outwards. Such chains are flat sums/products, not nesting: they neither
+    count towards MAX_DEPTH nor recurse when checked or evaluated.
+    """
+    chain = []
+    while isinstance(node, ast.BinOp):
+        chain.append(node)
+        node = node.left
+    chain.reverse()
+    return node, chain
+
+
+def _const_value(value):
+    """A numeric literal as a float (huge integer literals become inf)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _check(node, where, depth=0):
     if depth > MAX_DEPTH:
         raise ExprError(f"{where}: expression is nested too deeply (limit {MAX_DEPTH})")
     if isinstance(node, ast.Expression):
-        return _check(node.body, where, depth + 1)
+        return _check(node.body, where, depth)
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExprError(f"{where}: only numeric constants are allowed, got {node.value!r}")
@@ -74,8 +111,14 @@ def _check(node, where, depth=0):
         if node.id in FUNCTIONS:
             raise ExprError(f"{where}: function {node.id!r} used without a call")
         return set() if node.id in CONSTANTS else {node.id}
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _check(node.left, where, depth + 1) | _check(node.right, where, depth + 1)
+    if isinstance(node, ast.BinOp):
+        first, chain = _left_chain(node)
+        names = _check(first, where, depth + 1)
+        for op in chain:
+            if type(op.op) not in _BINOPS:
+                raise ExprError(f"{where}: operator {type(op.op).__name__!r} is not allowed in an expression")
+            names |= _check(op.right, where, depth + 1)
+        return names
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNOPS:
         return _check(node.operand, where, depth + 1)
     if isinstance(node, ast.Compare) and all(type(o) in _CMPOPS for o in node.ops):
@@ -100,15 +143,23 @@ def _check(node, where, depth=0):
     raise ExprError(f"{where}: syntax {type(node).__name__!r} is not allowed in an expression")
 
 
-@functools.lru_cache(maxsize=4096)
 def parse(expr: str, where: str = "expr") -> tuple[ast.Expression, frozenset]:
     """Parse and validate ``expr``; return its tree and the names it uses.
+
+    Results are cached, so parsing the same expression again is cheap.
 
     Raises:
       ExprError: on syntax errors or anything outside the whitelist.
     """
     if not isinstance(expr, str):
         raise ExprError(f"{where}: expression must be a string, got {type(expr).__name__}")
+    if not isinstance(where, str):
+        where = str(where)
+    return _parse(expr, where)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(expr: str, where: str) -> tuple[ast.Expression, frozenset]:
     if len(expr) > MAX_LENGTH:
         raise ExprError(f"{where}: expression longer than {MAX_LENGTH} characters")
     if not expr.strip():
@@ -119,33 +170,60 @@ def parse(expr: str, where: str = "expr") -> tuple[ast.Expression, frozenset]:
         raise ExprError(f"{where}: invalid syntax in {expr!r}: {err.msg}") from None
     except (RecursionError, MemoryError):
         raise ExprError(f"{where}: expression is nested too deeply") from None
-    return tree, frozenset(_check(tree, where))
+    except ValueError as err:  # e.g. UnicodeEncodeError for a lone surrogate, null bytes
+        raise ExprError(f"{where}: invalid characters in {expr!r}: {err}") from None
+    try:
+        names = _check(tree, where)
+    except RecursionError:
+        raise ExprError(f"{where}: expression is nested too deeply") from None
+    return tree, frozenset(names)
 
 
-def evaluate(tree: ast.Expression, env: dict):
-    """Evaluate a parsed expression with ``env`` mapping names to values."""
-    return _eval(tree.body, env)
+def evaluate(tree: ast.Expression, env: dict, xp=jnp):
+    """Evaluate a parsed expression with ``env`` mapping names to values.
+
+    Args:
+      tree: from :func:`parse`.
+      env: parameter name -> value (scalar or array).
+      xp: the array module whose functions are used: ``jax.numpy`` (the
+        default; traceable) or ``numpy`` (host-side, float64 whatever JAX's
+        x64 setting).
+    """
+    return _eval(tree.body, env, _functions(xp), xp)
 
 
-def _eval(node, env):
+def _fold(op, a, b):
+    """Apply a binary operator; float-only operands (constants) use IEEE
+    float64 arithmetic, so no OverflowError/ZeroDivisionError/complex."""
+    if isinstance(a, float) and isinstance(b, float):
+        with np.errstate(all="ignore"):
+            return float(op(np.float64(a), np.float64(b)))
+    return op(a, b)
+
+
+def _eval(node, env, funcs, xp):
     if isinstance(node, ast.Constant):
-        return node.value
+        return _const_value(node.value)
     if isinstance(node, ast.Name):
         return CONSTANTS[node.id] if node.id in CONSTANTS else env[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINOPS[type(node.op)](_eval(node.left, env), _eval(node.right, env))
+        first, chain = _left_chain(node)
+        out = _eval(first, env, funcs, xp)
+        for op in chain:
+            out = _fold(_BINOPS[type(op.op)], out, _eval(op.right, env, funcs, xp))
+        return out
     if isinstance(node, ast.UnaryOp):
-        return _UNOPS[type(node.op)](_eval(node.operand, env))
+        return _UNOPS[type(node.op)](_eval(node.operand, env, funcs, xp))
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, env)
+        left = _eval(node.left, env, funcs, xp)
         out = None
         for op, comp in zip(node.ops, node.comparators):
-            right = _eval(comp, env)
+            right = _eval(comp, env, funcs, xp)
             term = _CMPOPS[type(op)](left, right)
-            out = term if out is None else jnp.logical_and(out, term)
+            out = term if out is None else xp.logical_and(out, term)
             left = right
         return out
-    return FUNCTIONS[node.func.id](*[_eval(a, env) for a in node.args])
+    return funcs[node.func.id](*[_eval(a, env, funcs, xp) for a in node.args])
 
 
 def dependency_order(exprs: dict[str, str], known: set[str]) -> list[str]:

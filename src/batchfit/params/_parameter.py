@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import keyword
+
 import numpy as np
 
-from ._expr import parse
+from ._expr import CONSTANTS, FUNCTIONS, parse
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise ValueError(f"parameter name must be a Python identifier not starting with '_', got {name!r}")
+    if keyword.iskeyword(name):
+        raise ValueError(f"parameter name {name!r} is a Python keyword; choose another name")
+    if name in CONSTANTS:
+        raise ValueError(
+            f"parameter name {name!r} is reserved: it is the constant {name} in tie expressions; "
+            "choose another name"
+        )
+    if name in FUNCTIONS:
+        raise ValueError(
+            f"parameter name {name!r} is reserved: it is a function in tie expressions; "
+            "choose another name"
+        )
 
 
 def _as_value(v, what):
-    a = np.asarray(v, dtype=float) if v is not None else None
+    # np.array copies: the parameter owns its array (writable, not a view)
+    a = np.array(v, dtype=float) if v is not None else None
     if a is not None and a.ndim > 1:
         raise ValueError(f"{what} must be a scalar or a 1-D array (one per fit), got shape {a.shape}")
     if a is not None and a.ndim == 0:
@@ -29,7 +49,8 @@ class Parameter:
     """A fit parameter: name, value, bounds, whether it varies, or a tie.
 
     Args:
-      name: a valid Python identifier.
+      name: a valid Python identifier, not a keyword and not a name that tie
+        expressions reserve (``pi``, ``e`` and the functions such as ``exp``).
       value: starting value; a scalar, or an array of shape (N,) giving one
         start per fit of a batch of N.
       min, max: bounds (scalars or (N,) arrays); ``-inf``/``inf`` for none.
@@ -46,8 +67,7 @@ class Parameter:
     """
 
     def __init__(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None):
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise ValueError(f"parameter name must be a Python identifier not starting with '_', got {name!r}")
+        _check_name(name)
         self.name = name
         self.value = value
         self.vary = bool(vary)

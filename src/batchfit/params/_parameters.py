@@ -21,6 +21,10 @@ class Parameters(dict):
       1.5
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.update(*args, **kwargs)
+
     def add(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None):
         """Add a parameter (or a :class:`Parameter` instance)."""
         if isinstance(name, Parameter):
@@ -38,11 +42,45 @@ class Parameters(dict):
                 self.add(*s)
 
     def __setitem__(self, key, par):
+        self._check_item(key, par)
+        super().__setitem__(key, par)
+
+    @staticmethod
+    def _check_item(key, par):
         if not isinstance(par, Parameter):
             raise TypeError(f"Parameters[{key!r}] must be a Parameter, got {type(par).__name__}")
         if key != par.name:
             raise ValueError(f"key {key!r} does not match the parameter's name {par.name!r}")
-        super().__setitem__(key, par)
+
+    def update(self, *args, **kwargs):
+        """dict.update, with every item checked as in ``params[name] = par``.
+
+        Nothing is added unless every item is valid.
+        """
+        if len(args) > 1:
+            raise TypeError(f"update expected at most 1 positional argument, got {len(args)}")
+        items = list(dict(*args, **kwargs).items())
+        for key, par in items:
+            self._check_item(key, par)
+        for key, par in items:
+            super().__setitem__(key, par)
+
+    def setdefault(self, key, default=None):
+        """dict.setdefault; a missing ``key`` needs a Parameter named ``key``."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def __or__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        out = Parameters(self)
+        out.update(other)
+        return out
 
     def copy(self) -> "Parameters":
         out = Parameters()

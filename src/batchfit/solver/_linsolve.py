@@ -14,8 +14,9 @@ Every function here is for ONE fit and is vmapped by the caller.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
+
+from ._smallla import cholesky_solve, qr_r, solve_upper
 
 SOLVERS = ("qr", "cholesky")
 
@@ -23,8 +24,7 @@ SOLVERS = ("qr", "cholesky")
 def reduce(kind, J, r):
     """(M, v) representing ``min ||J p + r||``."""
     if kind == "qr":
-        Q, R = jnp.linalg.qr(J, mode="reduced")
-        return R, Q.T @ r
+        return qr_r(J, r)
     return J.T @ J, J.T @ r
 
 
@@ -66,29 +66,9 @@ def damped_step(kind, M, v, D, lam):
         Rs = M / D[None, :]
         stacked = jnp.concatenate([Rs, jnp.sqrt(lam) * eye], axis=0)
         rhs = jnp.concatenate([-v, jnp.zeros_like(v)])
-        Q2, R2 = jnp.linalg.qr(stacked, mode="reduced")
-        ps = jax.scipy.linalg.solve_triangular(R2, Q2.T @ rhs, lower=False)
+        R2, qtb = qr_r(stacked, rhs)
+        ps = solve_upper(R2, qtb)
     else:
         As = M / (D[:, None] * D[None, :])
-        L = jnp.linalg.cholesky(As + lam * eye)
-        ps = -jax.scipy.linalg.cho_solve((L, True), v / D)
-    return ps / D
-
-
-def pinv_step(kind, M, v, D):
-    """Gauss-Newton step ``p = -pinv(J) r`` (on the D-scaled problem)."""
-    n = v.shape[-1]
-    eps = jnp.finfo(M.dtype).eps
-    if kind == "qr":
-        Rs = M / D[None, :]
-        U, s, Vt = jnp.linalg.svd(Rs, full_matrices=False)
-        keep = s > 10.0 * eps * n * jnp.max(s)
-        inv = jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0), 0.0)
-        ps = -(Vt.T @ (inv * (U.T @ v)))
-    else:
-        As = M / (D[:, None] * D[None, :])
-        w, Qe = jnp.linalg.eigh(As)
-        keep = w > 10.0 * eps * n * jnp.max(jnp.abs(w))
-        inv = jnp.where(keep, 1.0 / jnp.where(keep, w, 1.0), 0.0)
-        ps = -(Qe @ (inv * (Qe.T @ (v / D))))
+        ps = -cholesky_solve(As + lam * eye, v / D)
     return ps / D

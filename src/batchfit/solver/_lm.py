@@ -66,36 +66,36 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     eps = jnp.finfo(dtype).eps
     running = s.status == RESULTS.RUNNING
     chi2_safe = jnp.where(s.chi2 > 0, s.chi2, 1.0)
-    xnorm = jnp.linalg.norm(s.D * s.theta)
     gn = cfg.method == "gauss_newton"
-    # Scaling: the current column norms of J, floored at a fraction of their
-    # running maximum (pure running max, as MINPACK, over-damps once a
-    # model's scale falls; pure current norms let parameters evaporate).
-    cn0 = ls.colnorms(kind, s.A)
+    # Two scalings. Dc, the current column norms of J, defines the
+    # (nearly) undamped Gauss-Newton step and the convergence tests. The
+    # damped step uses Dc floored at a fraction of its running maximum Dmax:
+    # the pure running max (MINPACK) over-damps once a model's scale falls,
+    # pure current norms let parameters evaporate.
     Dmax = s.D
-    D = jnp.maximum(cn0, DSCALE_FLOOR * Dmax)
-    D = jnp.where(D > 0, D, 1.0)
-    s = s._replace(D=D)
-
+    cn0 = ls.colnorms(kind, s.A)
+    Dc = jnp.where(cn0 > 0, cn0, jnp.where(Dmax > 0, Dmax, 1.0))
+    D = jnp.maximum(Dc, DSCALE_FLOOR * Dmax)
+    xnorm = jnp.linalg.norm(Dc * s.theta)
+    lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
+    p0 = ls.damped_step(kind, s.A, s.g, Dc, lam0)
+    pred0 = ls.jp_sq(kind, s.A, p0) + 2.0 * lam0 * jnp.sum((Dc * p0) ** 2)
+    # near: the GN model predicts no significant reduction any more
+    near_raw = _finite(p0, pred0) & (pred0 <= cfg.ftol * chi2_safe)
+    x0_small = _finite(p0) & (jnp.linalg.norm(Dc * p0) <= cfg.xtol * xnorm)
     if gn:
-        p = ls.pinv_step(kind, s.A, s.g, s.D)
-        lam = jnp.zeros_like(s.lam)
-        # converged only where the GN model itself predicts no more progress:
-        # a step that is merely small next to huge parameters is not success
-        near = ls.jp_sq(kind, s.A, p) <= cfg.ftol * chi2_safe
+        p, Dp, lam, near = p0, Dc, lam0, near_raw
     else:
-        lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
-        p0 = ls.damped_step(kind, s.A, s.g, s.D, lam0)
-        pred0 = ls.jp_sq(kind, s.A, p0) + 2.0 * lam0 * jnp.sum((s.D * p0) ** 2)
         # GN is tried only right after an accepted step (nu is reset to 2
         # then), so a rejected GN step falls back to damping.
-        near = _finite(p0, pred0) & (pred0 <= cfg.ftol * chi2_safe) & (s.nu <= 2.0)
-        pd = ls.damped_step(kind, s.A, s.g, s.D, s.lam)
+        near = near_raw & (s.nu <= 2.0)
+        pd = ls.damped_step(kind, s.A, s.g, D, s.lam)
         p = jnp.where(near, p0, pd)
+        Dp = jnp.where(near, Dc, D)
         lam = jnp.where(near, lam0, s.lam)
     p_ok = _finite(p)
     p = jnp.where(p_ok, p, 0.0)
-    dxnorm = jnp.linalg.norm(s.D * p)
+    dxnorm = jnp.linalg.norm(Dc * p)
     x_conv = p_ok & near & (dxnorm <= cfg.xtol * xnorm)
 
     theta_new = s.theta + p
@@ -103,7 +103,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     ok = p_ok & _finite(chi2_new, M_new, v_new)
 
     # predicted reduction of the linear model, >= 0 (MINPACK's prered form)
-    pred = ls.jp_sq(kind, s.A, p) + 2.0 * lam * jnp.sum((s.D * p) ** 2)
+    pred = ls.jp_sq(kind, s.A, p) + 2.0 * lam * jnp.sum((Dp * p) ** 2)
     actual = s.chi2 - chi2_new
     rho = jnp.where(
         pred > 0, actual / jnp.where(pred > 0, pred, 1.0), jnp.where(actual > 0, 1.0, 0.0)
@@ -129,7 +129,12 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         lam_new = jnp.maximum(lam_new, jnp.finfo(dtype).tiny)
         nu_new = jnp.where(accept, 2.0, 2.0 * s.nu)
         fail = ~jnp.isfinite(lam_new) | (lam_new > 1e30) | ~jnp.isfinite(nu_new)
-        fail_code = RESULTS.STALLED
+        # No step helps, yet the GN model predicts no significant reduction
+        # either: converged to working precision (e.g. a zero-residual fit
+        # whose chi2 is below rounding noise), not a failure.
+        fail_code = jnp.where(
+            near_raw, RESULTS.FTOL, jnp.where(x0_small, RESULTS.XTOL, RESULTS.STALLED)
+        )
 
     nfev = s.nfev + 1
     M_acc = jnp.where(accept, M_new, s.A)
@@ -137,10 +142,14 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     chi2_acc = jnp.where(accept, chi2_new, s.chi2)
     cn = ls.colnorms(kind, M_acc)
     cos = jnp.abs(ls.grad(kind, M_acc, v_acc)) / jnp.where(cn > 0, cn, 1.0)
-    g_conv = accept & (jnp.max(cos) <= cfg.gtol * jnp.sqrt(jnp.where(chi2_acc > 0, chi2_acc, 1.0)))
+    g_conv = accept & jnp.any(cn > 0) & (jnp.max(cos) <= cfg.gtol * jnp.sqrt(jnp.where(chi2_acc > 0, chi2_acc, 1.0)))
 
+    # No parameter moves the residual any more (e.g. the model under- or
+    # overflowed): a zero gradient there is not convergence.
+    dead = jnp.all(cn0 == 0) & (s.chi2 > 0)
     status = jnp.select(
         [
+            dead,
             accept & (chi2_new == 0),
             f_conv & x_conv,
             f_conv,
@@ -150,6 +159,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
             nfev >= cfg.max_nfev,
         ],
         [
+            RESULTS.DIVERGED if gn else RESULTS.STALLED,
             RESULTS.ZERO_RESIDUAL,
             RESULTS.FTOL_XTOL,
             RESULTS.FTOL,
@@ -172,4 +182,4 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         nfev=nfev,
         status=status,
     )
-    return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s._replace(D=Dmax))
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)

@@ -1,0 +1,1 @@
+"""Benchmark suite for batchfit (see README.md); run with ``python -m benchmarks``."""

@@ -1,0 +1,121 @@
+"""Peer systems run on the same data: scipy and lmfit in Python loops, optimistix under vmap.
+
+Each runner returns a dict with ``values`` (n, p), ``success`` (n,), ``seconds`` (the timed
+run), ``n`` (fits run) and, for optimistix, ``cold_seconds``. The looping peers always
+work in float64 (numpy); optimistix works in the requested dtype.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from workloads import Workload  # noqa: E402  (benchmarks/ is on sys.path, see run.py)
+
+
+def _residual(wl: Workload, i: int):
+    f, indep, y = wl.np_func, wl.indep, wl.data[i]
+
+    def resid(p):
+        return f(**indep, **dict(zip(wl.names, p))) - y
+
+    return resid
+
+
+def run_scipy(wl: Workload, dtype=None) -> dict:
+    """scipy.optimize.least_squares(method="lm"), default '2-point' finite-difference
+    Jacobian (MINPACK lmdif), default tolerances (ftol = xtol = gtol = 1e-8), one fit at a time."""
+    from scipy.optimize import least_squares
+
+    vals = np.full(wl.truth.shape, np.nan)
+    ok = np.zeros(wl.n, bool)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(wl.n):
+            try:
+                r = least_squares(_residual(wl, i), wl.start[i], method="lm")
+            except Exception:  # noqa: BLE001 - a failed fit counts as failed
+                continue
+            vals[i], ok[i] = r.x, r.success and np.all(np.isfinite(r.x))
+    return {"values": vals, "success": ok, "seconds": time.perf_counter() - t0, "n": wl.n,
+            "note": "least_squares(method='lm'), 2-point FD jacobian, Python loop, float64"}
+
+
+def run_lmfit(wl: Workload, dtype=None) -> dict:
+    """lmfit.minimize (method 'leastsq', its defaults), one fit at a time; the
+    Parameters object is built inside the timed loop, as a user would."""
+    import lmfit
+
+    vals = np.full(wl.truth.shape, np.nan)
+    ok = np.zeros(wl.n, bool)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(wl.n):
+            p = lmfit.Parameters()
+            for n, v in zip(wl.names, wl.start[i]):
+                p.add(n, value=float(v))
+            f = _residual(wl, i)
+            try:
+                r = lmfit.minimize(lambda pp: f([pp[n].value for n in wl.names]), p)
+            except Exception:  # noqa: BLE001
+                continue
+            vals[i] = [r.params[n].value for n in wl.names]
+            ok[i] = bool(r.success) and np.all(np.isfinite(vals[i]))
+    return {"values": vals, "success": ok, "seconds": time.perf_counter() - t0, "n": wl.n,
+            "note": "lmfit.minimize(leastsq), FD jacobian, Python loop, float64"}
+
+
+def run_optimistix(wl: Workload, dtype="float64", max_steps=256) -> dict:
+    """optimistix.LevenbergMarquardt under jax.vmap + jax.jit over the whole batch.
+
+    rtol = atol = 1e-8 (float64) or 1e-4 (float32); autodiff Jacobian. Timed twice:
+    the first call (includes compilation) and a second call on the same shapes.
+    """
+    import jax
+    import jax.numpy as jnp
+    import optimistix as optx
+
+    tol = 1e-8 if np.dtype(dtype) == np.float64 else 1e-4
+    solver = optx.LevenbergMarquardt(rtol=tol, atol=tol)
+    names, f = wl.names, wl.jax_func
+
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        indep = {k: jnp.asarray(v, dtype=dtype) for k, v in wl.indep.items()}
+
+        def one(p0, y):
+            def fn(p, y):
+                return f(**indep, **{n: p[j] for j, n in enumerate(names)}) - y
+
+            sol = optx.least_squares(fn, solver, p0, args=y, max_steps=max_steps, throw=False)
+            return sol.value, sol.result == optx.RESULTS.successful
+
+        batched = jax.jit(jax.vmap(one))
+        p0 = jnp.asarray(wl.start, dtype=dtype)
+        y = jnp.asarray(wl.data, dtype=dtype)
+        t0 = time.perf_counter()
+        v, ok = jax.block_until_ready(batched(p0, y))
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        v, ok = jax.block_until_ready(batched(p0, y))
+        warm = time.perf_counter() - t0
+    v = np.asarray(v, dtype=float)
+    return {"values": v, "success": np.asarray(ok) & np.isfinite(v).all(axis=1), "seconds": warm,
+            "cold_seconds": cold, "n": wl.n,
+            "note": f"optimistix LevenbergMarquardt(rtol=atol={tol:g}), vmap+jit, autodiff jacobian, {dtype}"}
+
+
+PEERS = {"scipy": run_scipy, "lmfit": run_lmfit, "optimistix": run_optimistix}
+LOOPING = {"scipy", "lmfit"}  # capped by --peer-cap; optimistix runs the full batch
+
+
+def available(name: str) -> tuple[bool, str]:
+    mod = {"scipy": "scipy.optimize", "lmfit": "lmfit", "optimistix": "optimistix"}[name]
+    try:
+        __import__(mod)
+        return True, ""
+    except Exception as err:  # noqa: BLE001
+        return False, f"{type(err).__name__}: {err}"

@@ -1,0 +1,163 @@
+"""Workloads W1, W2, W3 of /work/shared/PERFORMANCE.md: seeded data and models.
+
+Every generator returns a :class:`Workload` holding float64 numpy arrays;
+the runner casts to float32 where asked. Parameter order is ``names``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import jax.numpy as jnp
+import numpy as np
+
+SEEDS = {"W1": 1, "W2": 2, "W3": 3}
+
+
+@dataclass
+class Workload:
+    name: str
+    names: list  # parameter names, in the order of the columns of truth/start
+    truth: np.ndarray  # (N, p)
+    start: np.ndarray  # (N, p)
+    data: np.ndarray  # (N, m) float64
+    indep: dict  # name -> (m,) float64, shared by every fit
+    jax_func: Callable  # func(**indep, **params) traceable by JAX
+    np_func: Callable  # same, numpy (for the looping peers)
+    key: str  # headline parameter for the accuracy column
+    abs_params: tuple = ()  # parameters defined up to sign (sigma^2, w^2)
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n(self):
+        return self.data.shape[0]
+
+    def subset(self, k: int) -> "Workload":
+        return Workload(self.name, self.names, self.truth[:k], self.start[:k], self.data[:k],
+                        self.indep, self.jax_func, self.np_func, self.key, self.abs_params,
+                        self.description, self.extra)
+
+    def canonical(self, values: np.ndarray) -> np.ndarray:
+        """Values (N, p) with sign-ambiguous parameters made positive."""
+        v = np.array(values, dtype=float, copy=True)
+        for n in self.abs_params:
+            j = self.names.index(n)
+            v[:, j] = np.abs(v[:, j])
+        return v
+
+    def accuracy(self, values: np.ndarray, success: np.ndarray) -> dict:
+        """Accuracy against the truth (all fits, failed ones included)."""
+        v = self.canonical(values)
+        err = np.abs(v - self.truth)
+        out = {
+            "frac_success": float(np.mean(success)),
+            "median_abs_err": {n: float(np.nanmedian(err[:, j])) for j, n in enumerate(self.names)},
+        }
+        out["median_abs_err_key"] = out["median_abs_err"][self.key]
+        if self.name == "W2":  # PERFORMANCE.md: centre within 0.1 px and width within 10 %
+            ix, iy, iw = (self.names.index(n) for n in ("x0", "y0", "w"))
+            good = (err[:, ix] < 0.1) & (err[:, iy] < 0.1) & (err[:, iw] < 0.1 * self.truth[:, iw])
+            out["frac_accurate"] = float(np.mean(good & np.isfinite(v).all(axis=1)))
+        return out
+
+
+# ---- W1: 1-D gaussian + constant ----------------------------------------------------------
+
+def gauss_jax(x, amp, cen, sigma, c):
+    return amp * jnp.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
+
+
+def gauss_np(x, amp, cen, sigma, c):
+    return amp * np.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
+
+
+def make_w1(n: int, seed: int | None = None) -> Workload:
+    rng = np.random.default_rng(SEEDS["W1"] if seed is None else seed)
+    x = np.linspace(0.0, 2.0, 100)
+    amp = rng.uniform(5, 15, n)
+    cen = rng.uniform(0.7, 1.3, n)
+    sigma = rng.uniform(0.1, 0.4, n)
+    c = rng.uniform(0, 5, n)
+    truth = np.stack([amp, cen, sigma, c], axis=1)
+    clean = gauss_np(x[None, :], amp[:, None], cen[:, None], sigma[:, None], c[:, None])
+    data = clean + rng.normal(0.0, 0.5, clean.shape)
+    start = truth * rng.uniform(0.8, 1.2, truth.shape)
+    return Workload("W1", ["amp", "cen", "sigma", "c"], truth, start, data, {"x": x},
+                    gauss_jax, gauss_np, key="cen", abs_params=("sigma",),
+                    description="1-D gaussian + constant, 4 params, 100 points, noise sd 0.5")
+
+
+# ---- W2: 2-D gaussian spot on 15 x 15 pixels, Poisson noise -------------------------------
+# The second independent variable (the row index, PERFORMANCE.md's "y") is named ``row``:
+# batchfit 0.1.0 silently replaces an independent variable named ``y`` by the data array
+# (internal key clash, see README "Known issues"), which makes every W2 fit wrong.
+
+def spot_jax(x, row, amp, x0, y0, w, bg):
+    return amp * jnp.exp(-((x - x0) ** 2 + (row - y0) ** 2) / (2 * w**2)) + bg
+
+
+def spot_np(x, row, amp, x0, y0, w, bg):
+    return amp * np.exp(-((x - x0) ** 2 + (row - y0) ** 2) / (2 * w**2)) + bg
+
+
+def make_w2(n: int, seed: int | None = None) -> Workload:
+    rng = np.random.default_rng(SEEDS["W2"] if seed is None else seed)
+    row, col = np.mgrid[0:15, 0:15]
+    x, y = col.ravel().astype(float), row.ravel().astype(float)  # x = column, y = row index
+    amp = rng.uniform(500, 2000, n)
+    x0 = rng.uniform(6, 8, n)
+    y0 = rng.uniform(6, 8, n)
+    w = rng.uniform(1.5, 2.5, n)
+    bg = rng.uniform(5, 20, n)
+    truth = np.stack([amp, x0, y0, w, bg], axis=1)
+    lam = spot_np(x[None], y[None], *(t[:, None] for t in truth.T))
+    data = rng.poisson(lam).astype(float)
+    start = truth * rng.uniform(0.9, 1.1, truth.shape)
+    return Workload("W2", ["amp", "x0", "y0", "w", "bg"], truth, start, data, {"x": x, "row": y},
+                    spot_jax, spot_np, key="x0", abs_params=("w",),
+                    description="2-D gaussian spot, 5 params, 15x15 pixels, Poisson noise, least squares")
+
+
+# ---- W3: groups of K=4 datasets sharing amp, cen, sigma; one constant each ---------------
+# PERFORMANCE.md fixes only the structure (G groups, K=4, 150 points, 7 params); the
+# ranges, x grid, noise and start factors below are W1's.
+
+K3, M3 = 4, 150
+
+
+def group_jax(x, k, amp, cen, sigma, c0, c1, c2, c3):
+    c = jnp.where(k == 0, c0, jnp.where(k == 1, c1, jnp.where(k == 2, c2, c3)))
+    return amp * jnp.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
+
+
+def group_np(x, k, amp, cen, sigma, c0, c1, c2, c3):
+    c = np.choose(k.astype(int), [c0, c1, c2, c3])
+    return amp * np.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
+
+
+def make_w3(n: int, seed: int | None = None) -> Workload:
+    rng = np.random.default_rng(SEEDS["W3"] if seed is None else seed)
+    x1 = np.linspace(0.0, 2.0, M3)
+    x = np.tile(x1, K3)
+    k = np.repeat(np.arange(K3), M3).astype(float)
+    amp = rng.uniform(5, 15, n)
+    cen = rng.uniform(0.7, 1.3, n)
+    sigma = rng.uniform(0.1, 0.4, n)
+    cs = rng.uniform(0, 5, (n, K3))
+    truth = np.column_stack([amp, cen, sigma, cs])
+    clean = group_np(x[None], k[None], *(t[:, None] for t in truth.T))
+    data = clean + rng.normal(0.0, 0.5, clean.shape)
+    start = truth * rng.uniform(0.8, 1.2, truth.shape)
+    return Workload("W3", ["amp", "cen", "sigma", "c0", "c1", "c2", "c3"], truth, start, data,
+                    {"x": x, "k": k}, group_jax, group_np, key="cen", abs_params=("sigma",),
+                    description="groups of 4 datasets x 150 points, amp/cen/sigma shared, "
+                                "one constant per dataset (7 params, 600 residuals); one 'fit' = one group")
+
+
+MAKERS = {"W1": make_w1, "W2": make_w2, "W3": make_w3}
+
+
+def make(name: str, n: int, seed: int | None = None) -> Workload:
+    return MAKERS[name](n, seed)

@@ -1,0 +1,81 @@
+"""Small dense linear algebra in plain jnp, unrolled over the n columns.
+
+For the few-parameter systems of curve fitting these beat batched LAPACK
+calls (one fused XLA loop body, no custom calls), and they avoid a
+thread-pool deadlock seen with LAPACK custom calls inside a vmapped
+``while_loop`` on small CPUs.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def qr_r(A, b):
+    """``R`` and ``Qᵀ b`` of the thin QR of ``A`` (k, n), by CGS2.
+
+    Classical Gram-Schmidt with one re-orthogonalisation ("twice is
+    enough") gives Q orthonormal to working precision. Columns that are
+    numerically dependent get a zero diagonal in R.
+    """
+    k, n = A.shape
+    dtype = A.dtype
+    qs = []
+    R = jnp.zeros((n, n), dtype)
+    tiny = jnp.finfo(dtype).tiny
+    for j in range(n):
+        v = A[:, j]
+        if qs:
+            Q = jnp.stack(qs, axis=1)
+            c1 = Q.T @ v
+            v = v - Q @ c1
+            c2 = Q.T @ v
+            v = v - Q @ c2
+            R = R.at[:j, j].set(c1 + c2)
+        nrm = jnp.sqrt(v @ v)
+        scale = jnp.sqrt(A[:, j] @ A[:, j])
+        dep = nrm <= 1e-3 * jnp.finfo(dtype).eps * scale + tiny
+        R = R.at[j, j].set(jnp.where(dep, 0.0, nrm))
+        qs.append(jnp.where(dep, 0.0, v / jnp.where(dep, 1.0, nrm)))
+    Q = jnp.stack(qs, axis=1)
+    return R, Q.T @ b
+
+
+def solve_upper(R, b):
+    """Back substitution ``R x = b`` (R upper triangular)."""
+    n = b.shape[-1]
+    x = [None] * n
+    for i in reversed(range(n)):
+        s = b[i]
+        for j in range(i + 1, n):
+            s = s - R[i, j] * x[j]
+        x[i] = s / R[i, i]
+    return jnp.stack(x)
+
+
+def cholesky_solve(M, b):
+    """Solve ``M x = b`` for symmetric positive definite M (NaN if not SPD)."""
+    n = b.shape[-1]
+    L = [[None] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = M[i, j]
+            for k in range(j):
+                s = s - L[i][k] * L[j][k]
+            if i == j:
+                L[i][j] = jnp.sqrt(s)  # NaN when not positive definite
+            else:
+                L[i][j] = s / L[j][j]
+    y = [None] * n
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s = s - L[i][k] * y[k]
+        y[i] = s / L[i][i]
+    x = [None] * n
+    for i in reversed(range(n)):
+        s = y[i]
+        for k in range(i + 1, n):
+            s = s - L[k][i] * x[k]
+        x[i] = s / L[i][i]
+    return jnp.stack(x)

@@ -1,0 +1,563 @@
+"""Bad inputs fail early (before the solver compiles) with messages naming the culprit."""
+
+from __future__ import annotations
+
+import re
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import batchfit._fit as _fit_module
+from batchfit import RESULTS, ExprError, LMConfig, Model, Parameters, create_params, minimize
+
+M = 8
+X = np.linspace(0.0, 1.0, M)
+Y = 2.0 * X + 1.0
+
+
+def line(x, slope, intercept):
+    return slope * x + intercept
+
+
+LINE = Model(line)
+
+
+def P(**kw):
+    base = {"slope": 1.0, "intercept": 0.0}
+    base.update(kw)
+    return LINE.make_params(**base)
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Fail the test if the solver (and so any compilation) is reached."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the solver was reached: the error was not raised before compiling")
+
+    monkeypatch.setattr(_fit_module, "solve", boom)
+
+
+def raises(exc, *fragments):
+    """pytest.raises whose message must contain every fragment literally."""
+    return pytest.raises(exc, match="(?s)" + "".join(f"(?=.*{re.escape(f)})" for f in fragments))
+
+
+# --------------------------------------------------------------------------
+# data / x / weights
+# --------------------------------------------------------------------------
+def test_x_shape_mismatch(no_solve):
+    with raises(ValueError, "x has shape (5,)", "(8,)"):
+        LINE.fit(Y, P(), x=X[:5])
+
+
+def test_x_batch_shape_mismatch(no_solve):
+    Yb = np.tile(Y, (3, 1))
+    with raises(ValueError, "x has shape (2, 8)", "(3, 8)"):
+        LINE.fit(Yb, P(), x=np.tile(X, (2, 1)))
+
+
+def test_x_batched_for_single_dataset(no_solve):
+    with raises(ValueError, "x has shape (3, 8)", "(8,)"):
+        LINE.fit(Y, P(), x=np.tile(X, (3, 1)))
+
+
+@pytest.mark.parametrize("w", [np.ones(3), np.ones((2, M)), np.ones((M, 1))])
+def test_weights_shape_mismatch(no_solve, w):
+    with raises(ValueError, f"weights has shape {w.shape}"):
+        LINE.fit(Y, P(), x=X, weights=w)
+
+
+def test_weights_batch_shape_mismatch(no_solve):
+    with raises(ValueError, "weights has shape (2, 8)", "(3, 8)"):
+        LINE.fit(np.tile(Y, (3, 1)), P(), x=X, weights=np.ones((2, M)))
+
+
+def test_data_three_dimensional(no_solve):
+    with raises(ValueError, "data must have shape", "(2, 3, 8)"):
+        LINE.fit(np.ones((2, 3, M)), P(), x=X)
+
+
+def test_data_scalar(no_solve):
+    with raises(ValueError, "data must have shape"):
+        LINE.fit(np.float64(1.0), P(), x=X)
+
+
+def test_empty_data(no_solve):
+    with raises(ValueError, "data is empty"):
+        LINE.fit(np.array([]), P(), x=np.array([]))
+
+
+def test_no_datasets(no_solve):
+    with raises(ValueError, "no datasets", "N = 0"):
+        LINE.fit(np.zeros((0, M)), P(), x=X)
+
+
+def test_more_free_parameters_than_points(no_solve):
+    with raises(ValueError, "Model 'line'", "2 free parameters", "1"):
+        LINE.fit(Y[:1], P(), x=X[:1])
+
+
+def test_more_free_parameters_than_points_minimize(no_solve):
+    def obj(p):
+        return jnp.array([p["a"] + p["b"] - 1.0])
+
+    with raises(ValueError, "objective 'obj'", "2 free parameters", "only 1 residuals"):
+        minimize(obj, create_params(a=1.0, b=2.0))
+
+
+def test_every_fit_left_with_too_few_points(no_solve):
+    Yb = np.tile(Y, (2, 1))
+    Yb[:, 1:] = np.nan  # each fit keeps one valid point for two parameters
+    with raises(ValueError, "2 free parameters", "at most 1 valid data points"):
+        LINE.fit(Yb, P(), x=X, nan_policy="omit")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_data_raise_by_default(no_solve, bad):
+    y = Y.copy()
+    y[3] = bad
+    with raises(ValueError, "data contains NaN or inf", "data[3]", "nan_policy"):
+        LINE.fit(y, P(), x=X)
+
+
+def test_nan_in_batch_data_names_position(no_solve):
+    Yb = np.tile(Y, (3, 1))
+    Yb[2, 5] = np.nan
+    with raises(ValueError, "data[2, 5]"):
+        LINE.fit(Yb, P(), x=X, nan_policy="raise")
+
+
+def test_unknown_nan_policy(no_solve):
+    with raises(ValueError, "nan_policy", "'bogus'"):
+        LINE.fit(Y, P(), x=X, nan_policy="bogus")
+
+
+def test_nan_in_x(no_solve):
+    x = X.copy()
+    x[2] = np.nan
+    with raises(ValueError, "x contains NaN or inf"):
+        LINE.fit(Y, P(), x=x, nan_policy="omit")
+
+
+@pytest.mark.parametrize("w", [-1.0, np.where(np.arange(M) == 4, -0.5, 1.0)])
+def test_negative_weights(no_solve, w):
+    with raises(ValueError, "weights must be >= 0"):
+        LINE.fit(Y, P(), x=X, weights=w)
+
+
+def test_nan_weights(no_solve):
+    with raises(ValueError, "weights contain NaN or inf"):
+        LINE.fit(Y, P(), x=X, weights=np.where(np.arange(M) == 2, np.nan, 1.0))
+
+
+@pytest.mark.parametrize(
+    "data,exc,msg",
+    [
+        (np.array(["a"] * M), TypeError, "data must be numeric"),
+        (Y + 1j, TypeError, "data must be real"),
+    ],
+    ids=["strings", "complex"],
+)
+def test_non_numeric_data(no_solve, data, exc, msg):
+    with raises(exc, msg):
+        LINE.fit(data, P(), x=X)
+
+
+def test_missing_and_unexpected_independent_vars(no_solve):
+    with raises(ValueError, "Model 'line'", "independent variable", "'x'"):
+        LINE.fit(Y, P())
+    with raises(TypeError, "Model 'line'", "unexpected keyword", "'z'"):
+        LINE.fit(Y, P(), x=X, z=X)
+
+
+def test_params_missing_a_model_parameter(no_solve):
+    with raises(ValueError, "Model 'line'", "params lacks", "'intercept'"):
+        LINE.fit(Y, create_params(slope=1.0), x=X)
+
+
+# --------------------------------------------------------------------------
+# parameters and bounds
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("start", [5.0, -5.0])
+def test_start_outside_bounds(no_solve, start):
+    with raises(ValueError, "parameter 'slope'", f"start value {start}", "outside its bounds", "[-1.0, 2.0]"):
+        LINE.fit(Y, P(slope={"value": start, "min": -1.0, "max": 2.0}), x=X)
+
+
+def test_start_outside_bounds_in_batch_names_fit(no_solve):
+    params = P(slope={"value": np.array([0.0, 0.5, 3.0]), "min": 0.0, "max": 1.0})
+    with raises(ValueError, "parameter 'slope'", "start value 3.0", "fit 2 of the batch"):
+        LINE.fit(np.tile(Y, (3, 1)), params, x=X)
+
+
+def test_min_greater_than_max(no_solve):
+    with raises(ValueError, "parameter 'intercept'", "min > max", "3.0 > 2.0"):
+        LINE.fit(Y, P(intercept={"value": 2.5, "min": 3.0, "max": 2.0}), x=X)
+
+
+def test_min_equal_max(no_solve):
+    with raises(ValueError, "parameter 'intercept'", "min == max", "vary=False"):
+        LINE.fit(Y, P(intercept={"value": 1.0, "min": 1.0, "max": 1.0}), x=X)
+
+
+def test_min_greater_than_max_on_fixed_and_tied(no_solve):
+    params = P(intercept={"value": 1.0, "min": 2.0, "max": 0.0, "vary": False})
+    with raises(ValueError, "parameter 'intercept'", "min > max"):
+        LINE.fit(Y, params, x=X)
+    params = P()
+    params.add("t", expr="2*slope", min=1.0, max=-1.0)
+    with raises(ValueError, "parameter 't'", "min > max"):
+        LINE.fit(Y, params, x=X)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_start(no_solve, bad):
+    with raises(ValueError, "parameter 'slope'", "not finite"):
+        LINE.fit(Y, P(slope=bad), x=X)
+
+
+def test_nan_bound(no_solve):
+    with raises(ValueError, "parameter 'slope'", "bounds must not be NaN"):
+        LINE.fit(Y, P(slope={"value": 1.0, "min": np.nan}), x=X)
+
+
+def test_parameter_without_value(no_solve):
+    params = Parameters()
+    params.add("slope")
+    params.add("intercept", 0.0)
+    with raises(ValueError, "parameter 'slope' has no value"):
+        LINE.fit(Y, params, x=X)
+
+
+def test_unknown_name_in_expr(no_solve):
+    params = P()
+    params["intercept"].expr = "2*slope + zz"
+    with raises(ExprError, "parameter 'intercept'", "unknown name", "'zz'"):
+        LINE.fit(Y, params, x=X)
+    with raises(ExprError, "parameter 'intercept'", "'zz'"):
+        minimize(lambda p: jnp.array([p["slope"]]), params)
+
+
+def test_cyclic_expr(no_solve):
+    params = P()
+    params.add("c", expr="d + 1")
+    params.add("d", expr="2*c")
+    with raises(ExprError, "cyclic", "c -> d -> c"):
+        LINE.fit(Y, params, x=X)
+
+
+def test_self_referencing_expr(no_solve):
+    params = P()
+    params["intercept"].expr = "intercept + 1"
+    with raises(ExprError, "parameter 'intercept'", "cyclic"):
+        LINE.fit(Y, params, x=X)
+
+
+def test_syntax_error_in_expr():
+    with raises(ExprError, "parameter 'intercept'", "invalid syntax"):
+        P(intercept={"expr": "slope +* 2"})
+    with raises(ExprError, "parameter 'q'", "not allowed"):
+        create_params(q={"expr": "slope.real"})
+
+
+def test_no_varying_parameter(no_solve):
+    params = P(slope={"value": 1.0, "vary": False}, intercept={"value": 0.0, "vary": False})
+    with raises(ValueError, "no parameter varies"):
+        LINE.fit(Y, params, x=X)
+    with raises(ValueError, "no parameter varies"):
+        minimize(lambda p: jnp.array([p["a"]]), create_params(a={"value": 1.0, "vary": False}))
+
+
+def test_only_tied_parameters_do_not_vary(no_solve):
+    params = create_params(a={"value": 1.0, "vary": False}, b={"expr": "a*2"})
+    with raises(ValueError, "no parameter varies"):
+        minimize(lambda p: jnp.array([p["a"], p["b"]]), params)
+
+
+def test_empty_params(no_solve):
+    with raises(ValueError, "params is empty"):
+        minimize(lambda p: jnp.zeros(2), Parameters())
+
+
+@pytest.mark.parametrize("method", ["nelder", "LM", "", None])
+def test_unknown_method(no_solve, method):
+    with raises(ValueError, "method must be one of", repr(method)):
+        LINE.fit(Y, P(), x=X, method=method)
+    with raises(ValueError, "method must be one of", repr(method)):
+        minimize(lambda p: jnp.array([p["a"]]), create_params(a=1.0), method=method)
+
+
+def test_invalid_solver_options(no_solve):
+    with raises(ValueError, "ftol", "-1"):
+        LINE.fit(Y, P(), x=X, ftol=-1.0)
+    with raises(ValueError, "max_nfev"):
+        LINE.fit(Y, P(), x=X, max_nfev=0)
+    with raises(ValueError, "linear_solver", "'svd'"):
+        LMConfig(linear_solver="svd")
+
+
+def test_invalid_dtype(no_solve):
+    with raises(ValueError, "dtype must be float32 or float64", "int32"):
+        LINE.fit(Y, P(), x=X, dtype="int32")
+
+
+# --------------------------------------------------------------------------
+# parameter arrays vs the data batch
+# --------------------------------------------------------------------------
+def test_parameter_array_length_disagrees_with_data(no_solve):
+    with raises(ValueError, "parameter arrays have length 4", "data holds 3 datasets"):
+        LINE.fit(np.tile(Y, (3, 1)), P(slope=np.ones(4)), x=X)
+
+
+def test_parameter_arrays_disagree_with_each_other(no_solve):
+    params = P(slope=np.ones(3), intercept={"value": 0.0, "min": -np.ones(2)})
+    with raises(ValueError, "disagree on the batch size", "parameter 'slope' value has length 3",
+                "parameter 'intercept' min has length 2"):
+        LINE.fit(np.tile(Y, (3, 1)), params, x=X)
+    with raises(ValueError, "disagree on the batch size"):
+        minimize(lambda p: jnp.array([p["slope"], p["intercept"]]), params)
+
+
+def test_parameter_array_with_single_dataset(no_solve):
+    with raises(ValueError, "parameter arrays need data of shape (N, m)"):
+        LINE.fit(Y, P(slope=np.ones(1)), x=X)
+
+
+# --------------------------------------------------------------------------
+# the model function itself
+# --------------------------------------------------------------------------
+def short_model(x, slope, intercept):
+    return (slope * x + intercept)[:-1]
+
+
+def long_model(x, slope, intercept):
+    return jnp.concatenate([slope * x, intercept * x])
+
+
+def complex_model(x, slope, intercept):
+    return (slope * x + intercept) * (1.0 + 0.0j)
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def raising_model(x, slope, intercept):
+    raise Boom("kaboom: the detector is offline")
+
+
+@pytest.mark.parametrize("func,n", [(short_model, 7), (long_model, 16)], ids=["short", "long"])
+def test_model_returning_wrong_shape(no_solve, func, n):
+    with pytest.raises((ValueError, TypeError)) as info:
+        Model(func).fit(Y, P(), x=X)
+    msg = str(info.value)
+    assert f"Model '{func.__name__}'" in msg
+    assert f"({n},)" in msg and f"({M},)" in msg
+
+
+def test_model_returning_complex(no_solve):
+    with raises(TypeError, "Model 'complex_model'", "real floating", "complex"):
+        Model(complex_model).fit(Y, P(), x=X)
+
+
+def test_minimize_returning_int_or_complex(no_solve):
+    with raises(TypeError, "objective 'int_obj'", "real floating", "int"):
+        def int_obj(p):
+            return jnp.round(jnp.array([p["a"], p["a"]])).astype(jnp.int32)
+
+        minimize(int_obj, create_params(a=1.0))
+    with raises(TypeError, "objective 'cplx'", "complex"):
+        def cplx(p):
+            return jnp.array([p["a"], p["a"]]) * 1j
+
+        minimize(cplx, create_params(a=1.0))
+
+
+def test_model_raising_mentions_name_and_message(no_solve):
+    with pytest.raises(Boom) as info:
+        Model(raising_model, name="detector").fit(Y, P(), x=X)
+    msg = str(info.value)
+    assert "Model 'detector'" in msg
+    assert "kaboom: the detector is offline" in msg
+    assert isinstance(info.value.__cause__, Boom)
+
+
+def test_objective_raising_mentions_name_and_message(no_solve):
+    def objective(p):
+        return jnp.array([p["a"], p["not_a_parameter"]])
+
+    with raises(KeyError, "objective 'objective'", "not_a_parameter"):
+        minimize(objective, create_params(a=1.0))
+
+
+def test_minimize_non_numeric_argument(no_solve):
+    with raises(TypeError, "minimize", "argument", "<U"):
+        minimize(lambda p, s: jnp.array([p["a"]]), create_params(a=1.0), args=("text",))
+
+
+def test_not_callable():
+    with raises(TypeError, "callable"):
+        minimize(3.0, create_params(a=1.0))
+    with raises(TypeError, "callable"):
+        Model("line")
+
+
+def test_model_var_args_rejected():
+    def f(x, *p):
+        return x
+
+    with raises(ValueError, "Model 'f'", "*args"):
+        Model(f)
+
+
+def test_model_unknown_independent_var():
+    with raises(ValueError, "Model 'line'", "independent_vars", "'t'"):
+        Model(line, independent_vars=["t"])
+
+
+def test_make_params_unknown_name():
+    with raises(ValueError, "Model 'line'", "'slop'"):
+        LINE.make_params(slop=1.0)
+
+
+# --------------------------------------------------------------------------
+# nan_policy omit / propagate (these run the solver)
+# --------------------------------------------------------------------------
+RNG = np.random.default_rng(1234)
+TRUE = np.array([[1.0, 2.0], [3.0, 4.0], [-5.0, 0.5]])
+YB = TRUE[:, :1] * X + TRUE[:, 1:] + 0.02 * RNG.standard_normal((3, M))
+
+
+def test_omit_equals_fit_without_point():
+    yb = YB.copy()
+    yb[1, 3] = np.nan
+    res = LINE.fit(yb, P(), x=X, nan_policy="omit")
+    ref = LINE.fit(np.delete(YB[1], 3), P(), x=np.delete(X, 3))
+    assert np.all(res.success) and ref.success
+    np.testing.assert_array_equal(res.ndata, [M, M - 1, M])
+    for n in ("slope", "intercept"):
+        np.testing.assert_allclose(res.params[n].value[1], ref.params[n].value, rtol=1e-9)
+        np.testing.assert_allclose(res.params[n].stderr[1], ref.params[n].stderr, rtol=1e-7)
+    np.testing.assert_allclose(res.chisqr[1], ref.chisqr, rtol=1e-9)
+    # closed-form reference: ordinary least squares without the point
+    A = np.stack([np.delete(X, 3), np.ones(M - 1)], axis=1)
+    ols = np.linalg.lstsq(A, np.delete(YB[1], 3), rcond=None)[0]
+    np.testing.assert_allclose([res.params["slope"].value[1], res.params["intercept"].value[1]], ols,
+                               rtol=1e-9)
+    assert np.isnan(res.best_fit[1, 3]) and np.all(np.isfinite(np.delete(res.best_fit[1], 3)))
+
+
+def test_omit_single_dataset():
+    y = YB[0].copy()
+    y[[0, 6]] = np.nan
+    res = LINE.fit(y, P(), x=X, nan_policy="omit")
+    A = np.stack([X, np.ones(M)], axis=1)
+    keep = np.isfinite(y)
+    ols = np.linalg.lstsq(A[keep], y[keep], rcond=None)[0]
+    assert res.success and res.ndata == M - 2
+    np.testing.assert_allclose([res.params["slope"].value, res.params["intercept"].value], ols, rtol=1e-9)
+
+
+def test_omit_via_model_default_policy():
+    y = YB[0].copy()
+    y[2] = np.inf
+    res = Model(line, nan_policy="omit").fit(y, P(), x=X)
+    A = np.stack([X, np.ones(M)], axis=1)
+    keep = np.arange(M) != 2
+    ols = np.linalg.lstsq(A[keep], y[keep], rcond=None)[0]
+    np.testing.assert_allclose([res.params["slope"].value, res.params["intercept"].value], ols, rtol=1e-9)
+
+
+def test_propagate_fails_only_that_fit():
+    yb = YB.copy()
+    yb[1, 3] = np.nan
+    res = LINE.fit(yb, P(), x=X, nan_policy="propagate")
+    clean = LINE.fit(YB, P(), x=X)
+    assert np.all(clean.success)
+    np.testing.assert_array_equal(res.success, [True, False, True])
+    assert res.status[1] != RESULTS.RUNNING
+    for i in (0, 2):
+        assert res.status[i] == clean.status[i]
+        for n in ("slope", "intercept"):
+            np.testing.assert_allclose(res.params[n].value[i], clean.params[n].value[i], rtol=1e-12)
+        np.testing.assert_allclose(res.chisqr[i], clean.chisqr[i], rtol=1e-12)
+    # the neighbours are the ordinary least-squares solutions
+    A = np.stack([X, np.ones(M)], axis=1)
+    for i in (0, 2):
+        ols = np.linalg.lstsq(A, YB[i], rcond=None)[0]
+        np.testing.assert_allclose([res.params["slope"].value[i], res.params["intercept"].value[i]], ols,
+                                   rtol=1e-9)
+
+
+def test_one_fit_with_too_few_points_gets_status():
+    yb = YB.copy()
+    yb[1, 1:] = np.nan
+    res = LINE.fit(yb, P(), x=X, nan_policy="omit")
+    np.testing.assert_array_equal(res.ndata, [M, 1, M])
+    assert res.status[1] == RESULTS.TOO_FEW_POINTS
+    np.testing.assert_array_equal(res.success, [True, False, True])
+
+
+# --------------------------------------------------------------------------
+# inputs are not modified
+# --------------------------------------------------------------------------
+def _snapshot(params):
+    return {n: (np.copy(p.value) if p.value is not None else None, np.copy(p.min), np.copy(p.max), p.vary,
+                p.expr, p.stderr, p.init_value, p.correl) for n, p in params.items()}
+
+
+def _assert_same(params, snap):
+    assert list(params) == list(snap)
+    for n, (v, lo, hi, vary, expr, stderr, init, correl) in snap.items():
+        p = params[n]
+        if v is None:
+            assert p.value is None
+        else:
+            np.testing.assert_array_equal(p.value, v)
+        np.testing.assert_array_equal(p.min, lo)
+        np.testing.assert_array_equal(p.max, hi)
+        assert (p.vary, p.expr, p.stderr, p.init_value, p.correl) == (vary, expr, stderr, init, correl)
+
+
+def test_model_fit_does_not_modify_inputs():
+    yb = YB.copy()
+    yb[1, 3] = np.nan
+    x = X.copy()
+    w = np.full((3, M), 2.0)
+    params = P(slope={"value": np.array([0.5, 1.0, 1.5]), "min": -10.0, "max": 10.0})
+    params.add("twice", expr="2*slope")
+    keep = [yb.copy(), x.copy(), w.copy()]
+    snap = _snapshot(params)
+    res = LINE.fit(yb, params, x=x, weights=w, nan_policy="omit")
+    assert np.all(res.success)
+    for a, b in zip((yb, x, w), keep):
+        np.testing.assert_array_equal(a, b)
+    _assert_same(params, snap)
+    assert res.params is not params and res.params["slope"] is not params["slope"]
+    np.testing.assert_allclose(res.params["twice"].value, 2 * res.params["slope"].value, rtol=1e-12)
+    # the result's arrays share no memory with the inputs
+    for n in ("slope", "intercept", "twice"):
+        for a in (params[n].value, params[n].min, yb, x, w):
+            if isinstance(a, np.ndarray):
+                assert not np.shares_memory(res.params[n].value, a)
+
+
+def test_minimize_does_not_modify_inputs():
+    x = X.copy()
+    y = YB[0].copy()
+    keep = (x.copy(), y.copy())
+    params = create_params(a={"value": 0.0, "min": -5.0}, b=0.0)
+    snap = _snapshot(params)
+
+    def resid(p, x, y):
+        return p["a"] * x + p["b"] - y
+
+    res = minimize(resid, params, args=(x, y))
+    assert res.success
+    np.testing.assert_array_equal(x, keep[0])
+    np.testing.assert_array_equal(y, keep[1])
+    _assert_same(params, snap)
+    ols = np.linalg.lstsq(np.stack([X, np.ones(M)], axis=1), YB[0], rcond=None)[0]
+    np.testing.assert_allclose([res.params["a"].value, res.params["b"].value], ols, rtol=1e-9)
