@@ -9,9 +9,13 @@ import numpy as np
 from . import _stats
 from ._compat import resolve_dtype, x64_context
 from ._pack import batch_size_of, make_spec, pack
-from ._problem import objective_residual
+from ._problem import ResidualTypeError, objective_residual
 from ._result import FitResult
 from .solver import RESULTS, LMConfig, solve
+
+class ModelError(RuntimeError):
+    """A model or objective function failed while being evaluated."""
+
 
 METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
 
@@ -40,8 +44,16 @@ def check_residual(resid, theta0, per_fit, shared, m_expected, label):
     one = jax.tree_util.tree_map(lambda a: a[0], per_fit)
     try:
         out = jax.eval_shape(resid, theta0[0], one, shared)
+    except ResidualTypeError:
+        raise
     except Exception as err:  # the user's function failed while tracing
-        raise type(err)(f"{label} raised while being evaluated: {err}") from err
+        msg = f"{label} raised {type(err).__name__} while being evaluated: {err}"
+        try:  # keep the exception type where it can carry a plain message
+            new = type(err)(msg)
+            str(new)
+        except Exception:
+            new = ModelError(msg)
+        raise new from err
     if not jnp.issubdtype(out.dtype, jnp.floating):
         raise TypeError(f"{label} must return real floating residuals, got dtype {out.dtype}")
     if out.ndim != 1 or (m_expected is not None and out.shape[0] != m_expected):

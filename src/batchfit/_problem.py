@@ -13,6 +13,10 @@ import jax.numpy as jnp
 from ._pack import ParamSpec, values_from_external, values_from_internal
 
 
+class ResidualTypeError(TypeError):
+    """A model returned values of a non-floating dtype."""
+
+
 def _external_values(spec, v_free, p):
     return values_from_external(spec, v_free, p["fixed"], p["tied_lo"], p["tied_hi"])
 
@@ -46,7 +50,11 @@ def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, extern
         kwargs = {a: values[a] for a in arg_names}
         for name in indep:
             kwargs[name] = p[name] if name in p else shared[name]
-        r = jnp.ravel(func(**kwargs)) - p["y"]
+        out = jnp.asarray(func(**kwargs))
+        if not jnp.issubdtype(out.dtype, jnp.floating):
+            name = getattr(func, "__name__", "model")
+            raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
+        r = jnp.ravel(out) - p["y"]
         w = p.get("weights", shared.get("weights"))
         if w is not None:
             r = r * w

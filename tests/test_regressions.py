@@ -1,9 +1,4 @@
-"""Tests that reveal bugs in src/ (not collected: the name starts with '_').
-
-Run them explicitly with ``pytest tests/_pending_bugs.py``; each test here
-fails on the current source and should pass once its bug is fixed. Move a
-test into the matching tests/test_*.py file when its bug is fixed.
-"""
+"""Regression tests for bugs found by the first test sweep (all fixed)."""
 
 from __future__ import annotations
 
@@ -34,7 +29,7 @@ def no_solve(monkeypatch):
 
 
 # ---------------------------------------------------------------------------
-# BUG 1 (solver): an exact (noise-free) fit with a bounded parameter ends
+# FIXED 1 (solver): an exact (noise-free) fit with a bounded parameter ends
 # with status STALLED (success=False) although the parameters are exact:
 # chi2 reaches its round-off floor (~1e-30, not exactly 0), no step can
 # reduce it further, lambda overflows, and that is reported as a failure.
@@ -59,7 +54,7 @@ def test_noise_free_bounded_line_is_success():
 
 
 # ---------------------------------------------------------------------------
-# BUG 2 (_fit.check_residual / _problem.model_residual): a Model whose
+# FIXED 2 (_fit.check_residual / _problem.model_residual): a Model whose
 # function returns integers is not rejected. The dtype check runs on
 # ``func(...) - y``, which is already float, so the fit compiles, runs,
 # reports success and returns the start values unchanged.
@@ -74,7 +69,7 @@ def test_model_returning_int_rejected(no_solve):
 
 
 # ---------------------------------------------------------------------------
-# BUG 3 (_fit.check_residual): the error raised by a failing model is
+# FIXED 3 (_fit.check_residual): the error raised by a failing model is
 # re-created with ``type(err)(message)``. Exceptions whose constructor takes
 # other arguments break that: the user gets an unrelated error that names
 # neither the model nor the original message. The most common case is JAX's
