@@ -1,0 +1,154 @@
+"""Batched fits: agreement with scipy fit by fit, isolation, permutation."""
+
+import numpy as np
+import pytest
+from scipy.optimize import least_squares
+
+import batchfit as bf
+from batchfit import data as bdata
+from batchfit.demo import gaussian_c
+
+MODEL = bf.Model(gaussian_c)
+NAMES = ("amp", "cen", "sigma", "c")
+
+
+@pytest.fixture(scope="module")
+def w1():
+    x, data, truth, start = bdata.gaussian_batch(1000, seed=1)
+    res = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    return x, data, truth, start, res
+
+
+def _scipy_fit(x, y, p0):
+    def f(p):
+        return p[0] * np.exp(-((x - p[1]) ** 2) / (2 * p[2] ** 2)) + p[3] - y
+
+    return least_squares(f, p0, method="lm", ftol=1e-12, xtol=1e-12, gtol=1e-12)
+
+
+def test_w1_batch_agrees_with_scipy_fit_by_fit(w1):
+    x, data, truth, start, res = w1
+    est = np.stack([res.params[n].value for n in NAMES], axis=1)
+    agree = compared = 0
+    for i in range(len(data)):
+        ref = _scipy_fit(x, data[i], [start[n][i] for n in NAMES])
+        if not ref.success:
+            continue
+        compared += 1
+        if res.success[i] and np.allclose(est[i], ref.x, rtol=1e-6, atol=0):
+            agree += 1
+        elif res.success[i]:
+            # claiming success elsewhere is allowed only at a point at least as good
+            cost = 0.5 * np.sum(_resid(x, data[i], est[i]) ** 2)
+            assert cost <= ref.cost * (1 + 1e-9), (i, est[i], ref.x)
+    assert compared >= 990
+    assert agree >= 0.99 * compared
+
+
+def _resid(x, y, p):
+    return p[0] * np.exp(-((x - p[1]) ** 2) / (2 * p[2] ** 2)) + p[3] - y
+
+
+def test_w1_stderr_matches_curve_fit(w1):
+    from scipy.optimize import curve_fit
+
+    x, data, truth, start, res = w1
+    f = lambda x, a, c, s, k: a * np.exp(-((x - c) ** 2) / (2 * s**2)) + k  # noqa: E731
+    for i in range(0, 1000, 97):
+        popt, pcov = curve_fit(f, x, data[i], p0=[res.params[n].value[i] for n in NAMES],
+                               ftol=1e-14, xtol=1e-14)
+        np.testing.assert_allclose([res.params[n].value[i] for n in NAMES], popt, rtol=1e-7)
+        np.testing.assert_allclose([res.params[n].stderr[i] for n in NAMES], np.sqrt(np.diag(pcov)), rtol=1e-4)
+        # covariance compared scale-free: correlations (curve_fit differentiates numerically)
+        d = np.sqrt(np.diag(pcov))
+        np.testing.assert_allclose(res.correl[i], pcov / np.outer(d, d), atol=1e-5)
+
+
+def test_batch_equals_one_at_a_time_and_permutes():
+    x, data, truth, start = bdata.gaussian_batch(12, seed=2)
+    batch = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    for i in (0, 5, 11):
+        one = MODEL.fit(data[i], MODEL.make_params(**{n: start[n][i] for n in NAMES}), x=x)
+        for n in NAMES:
+            np.testing.assert_allclose(batch.params[n].value[i], one.params[n].value, rtol=1e-12)
+        assert batch[i].nfev == one.nfev and batch[i].status == one.status
+    perm = np.random.default_rng(3).permutation(12)
+    shuffled = MODEL.fit(data[perm], MODEL.make_params(**{n: start[n][perm] for n in NAMES}), x=x)
+    for n in NAMES:
+        np.testing.assert_array_equal(shuffled.params[n].value, batch.params[n].value[perm])
+
+
+def test_poisoned_fit_does_not_touch_neighbours():
+    x, data, truth, start = bdata.gaussian_batch(8, seed=4)
+    clean = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    bad = data.copy()
+    bad[3, 10] = np.nan
+    res = MODEL.fit(bad, MODEL.make_params(**start), x=x, nan_policy="propagate")
+    assert not res.success[3]
+    assert res.status[3] == bf.RESULTS.NONFINITE_START
+    keep = np.arange(8) != 3
+    for n in NAMES:
+        np.testing.assert_array_equal(res.params[n].value[keep], clean.params[n].value[keep])
+    # an overflowing start (exp of a huge number) fails alone too
+    start2 = {n: v.copy() for n, v in start.items()}
+    start2["sigma"][5] = 1e-200
+    res2 = MODEL.fit(data, MODEL.make_params(**start2), x=x)
+    keep = np.arange(8) != 5
+    for n in NAMES:
+        np.testing.assert_array_equal(res2.params[n].value[keep], clean.params[n].value[keep])
+
+
+def test_ragged_batch_equals_separate_fits():
+    x, data, truth, start = bdata.gaussian_batch(3, seed=5)
+    lengths = [100, 80, 60]
+    ys = [data[i, :n] for i, n in enumerate(lengths)]
+    xs = [x[:n] for n in lengths]
+    res = MODEL.fit(ys, MODEL.make_params(**start), x=xs)
+    assert list(res.ndata) == lengths
+    for i, n in enumerate(lengths):
+        one = MODEL.fit(ys[i], MODEL.make_params(**{k: start[k][i] for k in NAMES}), x=xs[i])
+        np.testing.assert_allclose(res.chisqr[i], one.chisqr, rtol=1e-10)
+        for k in NAMES:
+            np.testing.assert_allclose(res.params[k].value[i], one.params[k].value, rtol=1e-9)
+            np.testing.assert_allclose(res.params[k].stderr[i], one.params[k].stderr, rtol=1e-7)
+
+
+def test_float32_fit_is_float32_and_accurate():
+    x, data, truth, start = bdata.gaussian_batch(64, seed=6, dtype=np.float32)
+    r32 = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    r64 = MODEL.fit(data.astype(np.float64), MODEL.make_params(**start), x=x.astype(np.float64))
+    assert r32.residual.dtype == np.float32
+    ok = r32.success & r64.success
+    assert ok.mean() > 0.95
+    # float32 never claims success far from the float64 optimum (in stderr units)
+    for n in NAMES:
+        dev = np.abs(r32.params[n].value - r64.params[n].value) / r64.params[n].stderr
+        assert np.all(dev[r32.success] < 0.05), n
+
+
+def test_second_call_in_same_bucket_does_not_recompile():
+    import jax
+
+    x, data, truth, start = bdata.gaussian_batch(40, seed=7)
+    MODEL.fit(data, MODEL.make_params(**start), x=x)
+    with jax.log_compiles():
+        pass
+    from batchfit.solver import _batch
+
+    before = (_batch._init._cache_size(), _batch._round._cache_size())
+    MODEL.fit(data[:35], MODEL.make_params(**{n: v[:35] for n, v in start.items()}), x=x)
+    assert (_batch._init._cache_size(), _batch._round._cache_size()) == before
+
+
+def test_batch_report_summarises():
+    x, data, truth, start = bdata.gaussian_batch(50, seed=8)
+    res = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    text = bf.fit_report(res)
+    assert "[[Batch Summary]]" in text and "# fits             = 50" in text
+    assert f"# succeeded        = {int(res.success.sum())}" in text
+    for n in NAMES + ("redchi",):
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(n + " "))
+        med = float(line.split()[1])
+        np.testing.assert_allclose(med, np.median(np.asarray(getattr(res.params.get(n), "value", res.redchi))[res.success]), rtol=1e-6)
+    single = bf.fit_report(res[7])
+    assert "[[Fit Statistics]]" in single and "(init = " in single
