@@ -261,7 +261,7 @@ def _fmt(x, spec):
 
 def markdown(records, machine) -> str:
     head = ("| workload | N | dtype | system | fits run | seconds | fits/s | cold s (compiles) "
-            "| same-bucket N: s (compiles) | x scipy | x lmfit | success | median abs err (key) "
+            "| same-bucket N: s (compiles) | x scipy | x lmfit | success | chi2 > chi2(truth) (of them success) | median abs err (key) "
             "| agreement vs scipy: median rel diff / fits differing > 1e-4 |")
     lines = [head]
     lines.append("|" + "---|" * (head.count("|") - 1))
@@ -289,7 +289,8 @@ def markdown(records, machine) -> str:
             f"| {r['workload']} | {r['N']:,} | {r['dtype']} | {r['system']} | {r['n_fits_run']:,} "
             f"| {r['seconds']:.3f} | {r['fits_per_s']:,.0f} | {cold} | {sb} "
             f"| {_fmt(r['ratio_vs'].get('scipy'), '.1f')} | {_fmt(r['ratio_vs'].get('lmfit'), '.1f')} "
-            f"| {100 * acc['frac_success']:.1f}% | {err} | {ag} |")
+            f"| {100 * acc['frac_success']:.1f}% | {acc['n_worse_than_truth']} "
+            f"({acc['n_worse_than_truth_reported_success']}) | {err} | {ag} |")
     dev = ", ".join(machine["devices"])
     v = machine["versions"]
     foot = (f"\nMachine: {machine['uname']}; {machine['cpu_count']} CPUs; JAX devices: {dev}; "
@@ -299,7 +300,9 @@ def markdown(records, machine) -> str:
             f"{_fmt((machine.get('loadavg_at_start') or [None])[0], '.2f')}.\n"
             "fits/s: batchfit = N / median warm end-to-end Model.fit time; scipy/lmfit = fits run / "
             "loop time (float64, 2-point FD Jacobian, 1 core); optimistix = N / warm vmapped call. "
-            "'x scipy' = this row's fits/s over scipy's. Compiles = XLA compilations during the call.\n")
+            "'x scipy' = this row's fits/s over scipy's. Compiles = XLA compilations during the call. "
+            "Success, chi2 > chi2(truth) and errors count this row's 'fits run' (scipy/lmfit: the "
+            "first --peer-cap fits).\n")
     return "\n".join(lines) + "\n" + foot
 
 

@@ -56,6 +56,16 @@ class Workload:
             "median_abs_err": {n: float(np.nanmedian(err[:, j])) for j, n in enumerate(self.names)},
         }
         out["median_abs_err_key"] = out["median_abs_err"][self.key]
+        # A fit that ends with a larger sum of squares than the true parameters give has
+        # certainly missed the global minimum (a local minimum, a stall or a divergence).
+        with np.errstate(all="ignore"):
+            chi_fit = np.sum((self.np_func(**self.indep, **{n: values[:, [j]] for j, n in enumerate(self.names)})
+                              - self.data) ** 2, axis=1)
+            chi_true = np.sum((self.np_func(**self.indep, **{n: self.truth[:, [j]] for j, n in enumerate(self.names)})
+                               - self.data) ** 2, axis=1)
+        worse = ~(chi_fit <= chi_true * (1 + 1e-9))
+        out["n_worse_than_truth"] = int(worse.sum())
+        out["n_worse_than_truth_reported_success"] = int((worse & success).sum())
         if self.name == "W2":  # PERFORMANCE.md: centre within 0.1 px and width within 10 %
             ix, iy, iw = (self.names.index(n) for n in ("x0", "y0", "w"))
             good = (err[:, ix] < 0.1) & (err[:, iy] < 0.1) & (err[:, iw] < 0.1 * self.truth[:, iw])

@@ -13,8 +13,10 @@ class ModelData(NamedTuple):
     B: int
     batched: bool
     m: int
-    per_fit: dict  # name -> (B, m) arrays (y, mask, batched x/weights)
-    shared: dict  # name -> (m,) arrays common to every fit
+    per_fit: dict  # "y", "mask", "weights" -> (B, m) arrays
+    shared: dict  # "weights" -> (m,) when common to every fit
+    indep_fit: dict  # independent variable -> (B, m)
+    indep_shared: dict  # independent variable -> (m,)
     ndata: np.ndarray  # (B,) number of valid points
 
 
@@ -66,27 +68,29 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
     if m == 0:
         raise ValueError("data is empty (0 points)")
 
-    per_fit, shared = {}, {}
-    for name, a in list(indep.items()) + [("weights", weights)]:
+    per_fit, shared, indep_fit, indep_shared = {}, {}, {}, {}
+    items = [(n, a, indep_fit, indep_shared) for n, a in indep.items()]
+    items.append(("weights", weights, per_fit, shared))
+    for name, a, fit_dict, shared_dict in items:
         if a is None:
             continue
         if _is_ragged(a):
             if mask is None or len(a) != B or any(len(v) != n for v, n in zip(a, mask.sum(1))):
                 raise ValueError(f"{name}: ragged lengths must match the ragged data lengths")
-            per_fit[name] = _pad(a, m, name, dtype, fill=(1.0 if name == "weights" else 0.0))
+            fit_dict[name] = _pad(a, m, name, dtype, fill=(1.0 if name == "weights" else 0.0))
             continue
         arr = _to_array(a, name, dtype)
         if name == "weights" and arr.ndim == 0:
             arr = np.full((m,), arr, dtype=dtype)
         if arr.shape == (m,):
-            shared[name] = arr
+            shared_dict[name] = arr
         elif batched and arr.shape == (B, m):
-            per_fit[name] = arr
+            fit_dict[name] = arr
         else:
             want = f"({m},) or ({B}, {m})" if batched else f"({m},)"
             raise ValueError(f"{name} has shape {arr.shape}, but data needs {want}")
-    for name, arr in list(per_fit.items()) + list(shared.items()):
-        if name != "weights" and not np.all(np.isfinite(arr[mask] if (mask is not None and arr.ndim == 2) else arr)):
+    for name, arr in list(indep_fit.items()) + list(indep_shared.items()):
+        if not np.all(np.isfinite(arr[mask] if (mask is not None and arr.ndim == 2) else arr)):
             raise ValueError(f"{name} contains NaN or inf")
     w = per_fit.get("weights", shared.get("weights"))
     if w is not None:
@@ -113,4 +117,4 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
     if not valid.all():
         per_fit["mask"] = valid
     per_fit["y"] = y
-    return ModelData(B, batched, m, per_fit, shared, valid.sum(axis=1))
+    return ModelData(B, batched, m, per_fit, shared, indep_fit, indep_shared, valid.sum(axis=1))

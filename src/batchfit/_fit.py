@@ -11,7 +11,7 @@ from ._compat import resolve_dtype, x64_context
 from ._pack import batch_size_of, make_spec, pack
 from ._problem import ResidualTypeError, objective_residual
 from ._result import FitResult
-from .solver import RESULTS, LMConfig, solve
+from .solver import RESULTS, LMConfig, bucket_size, solve
 
 class ModelError(RuntimeError):
     """A model or objective function failed while being evaluated."""
@@ -78,11 +78,18 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
             f"{label}: {spec.nfree} free parameters but at most {int(ndata.max())} valid data points"
         )
     cfg = cfg.resolved(dtype, spec.nfree)
+    size = bucket_size(B)
+    if size != B:  # pad with copies of the last fit: one compiled shape per bucket
+        idx = jnp.asarray(np.minimum(np.arange(size), B - 1))
+        theta0, per_fit = jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), (theta0, per_fit))
     out = solve(resid, theta0, per_fit, shared, cfg)
+    st = _stats.compute(resid_ext, spec, jnp.asarray(out.theta), per_fit, shared,
+                        np.resize(ndata, size), scale_covar)
+    out = jax.tree_util.tree_map(lambda a: a[:B], out)
+    st = jax.tree_util.tree_map(lambda a: a[:B], st)
     status = out.status.copy()
     status[ndata == 0] = RESULTS.NO_DATA
     status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
-    st = _stats.compute(resid_ext, spec, jnp.asarray(out.theta), per_fit, shared, ndata, scale_covar)
     redchi, aic, bic = _stats.info_criteria(st.chisqr, ndata, spec.nfree)
     return FitResult(
         spec=spec, template=template, method=method_label, batched=batched, extras=extras,

@@ -140,8 +140,10 @@ class Model:
         resid_ext = model_residual(self.func, spec, tuple(self.param_names),
                                    tuple(self.independent_vars), True)
         with x64_context(dt):
-            per_fit = packed_args(packed, dt, md.per_fit)
-            shared = packed_args_shared(md.shared, dt)
+            per_fit = packed_args(packed, dt)
+            per_fit["data"] = _as_jnp(md.per_fit, dt)
+            per_fit["indep"] = _as_jnp(md.indep_fit, dt)
+            shared = {"data": _as_jnp(md.shared, dt), "indep": _as_jnp(md.indep_shared, dt)}
             result = run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata, md.B,
                          md.batched, cfg, dt, method, scale_covar, f"Model {self.name!r}",
                          m_expected=md.m)
@@ -157,7 +159,7 @@ class Model:
         return result
 
 
-def packed_args_shared(shared, dt):
+def _as_jnp(arrays, dt):
     import jax.numpy as jnp
 
-    return {k: jnp.asarray(v, dtype=dt) for k, v in shared.items()}
+    return {k: jnp.asarray(v, dtype=dt if v.dtype.kind == "f" else None) for k, v in arrays.items()}

@@ -41,25 +41,27 @@ def objective_residual(fcn, spec: ParamSpec, external: bool = False):
 def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, external: bool = False):
     """For ``Model.fit``: ``(func(**indep, **params) - y) * weights``, masked.
 
-    Independent variables and weights come from ``p`` (per fit) when present
-    there, else from ``shared``.
+    ``p["data"]`` holds the per-fit ``y`` (and ``mask``, ``weights``),
+    ``p["indep"]`` the per-fit independent variables; ``shared`` holds the
+    same two groups for arrays common to every fit.
     """
 
     def resid(theta, p, shared):
         values = _external_values(spec, theta, p) if external else values_from_internal(spec, theta, p)
         kwargs = {a: values[a] for a in arg_names}
         for name in indep:
-            kwargs[name] = p[name] if name in p else shared[name]
+            kwargs[name] = p["indep"][name] if name in p["indep"] else shared["indep"][name]
         out = jnp.asarray(func(**kwargs))
         if not jnp.issubdtype(out.dtype, jnp.floating):
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
-        r = jnp.ravel(out) - p["y"]
-        w = p.get("weights", shared.get("weights"))
+        d = p["data"]
+        r = jnp.ravel(out) - d["y"]
+        w = d.get("weights", shared["data"].get("weights"))
         if w is not None:
             r = r * w
-        if "mask" in p:
-            r = jnp.where(p["mask"], r, 0.0)
+        if "mask" in d:
+            r = jnp.where(d["mask"], r, 0.0)
         return r
 
     return resid

@@ -52,10 +52,11 @@ def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True) ->
     vals, r, chi2, cov, G, ok = _at_solution(resid_ext, spec, theta, per_fit, shared)
     vals, r, chi2, cov, G, ok = map(np.asarray, (vals, r, chi2, cov, G, ok))
     nfree = np.maximum(ndata - spec.nfree, 1)
-    if scale_covar:
-        cov = cov * (chi2 / nfree)[:, None, None]
-    var = np.einsum("bij,bjk,bik->bi", G, cov, G)
-    stderr = np.sqrt(np.maximum(var, 0.0))
+    with np.errstate(over="ignore", invalid="ignore"):  # failed fits may overflow
+        if scale_covar:
+            cov = cov * (chi2 / nfree)[:, None, None]
+        var = np.einsum("bij,bjk,bik->bi", G, cov, G)
+        stderr = np.sqrt(np.maximum(var, 0.0))
     fixed_idx = [spec.names.index(n) for n in spec.fixed]
     stderr[:, fixed_idx] = 0.0
     return Stats(vals, r, chi2, cov, stderr, ok)

@@ -1,6 +1,6 @@
 """Pure, jitted, batched Levenberg-Marquardt core. Sees arrays only."""
 
-from ._batch import SolveOutput, bucket_size, solve
+from ._batch import SolveOutput, bucket_size, compact_size, solve
 from ._config import LMConfig
 from ._lm import evaluate, lm_init, lm_step
 from ._results import RESULTS, LMState
@@ -11,6 +11,7 @@ __all__ = [
     "RESULTS",
     "SolveOutput",
     "bucket_size",
+    "compact_size",
     "evaluate",
     "lm_init",
     "lm_step",

@@ -32,8 +32,21 @@ class SolveOutput(NamedTuple):
 
 
 def bucket_size(n: int) -> int:
-    """Smallest power of two >= n (at least 1)."""
+    """Smallest power of two >= n (at least 1): the padded batch size."""
     return 1 << max(0, int(n - 1).bit_length())
+
+
+def compact_size(n: int) -> int:
+    """Smallest power of 16 >= n: the few working sizes used after compaction,
+    so that only a handful of shapes is ever compiled."""
+    size = COMPACT_MIN
+    while size < n:
+        size *= COMPACT_GRID
+    return size
+
+
+COMPACT_GRID = 16
+COMPACT_MIN = 16
 
 
 @partial(jax.jit, static_argnums=(0, 1))
@@ -56,8 +69,15 @@ def _round(resid_fn, cfg, state, args, shared):
     return jax.lax.while_loop(cond, body, (jnp.int32(0), state))[1]
 
 
+@jax.jit
 def _take(tree, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), tree)
+
+
+@jax.jit
+def _put(full, idx, part):
+    # Duplicated (padding) lanes hold identical values, so write order is moot.
+    return jax.tree_util.tree_map(lambda f, w: f.at[idx].set(w), full, part)
 
 
 def _pad_index(idx: np.ndarray, size: int) -> np.ndarray:
@@ -82,37 +102,28 @@ def solve(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> Solve
     """
     B = theta0.shape[0]
     size = bucket_size(B)
-    idx = _pad_index(np.arange(B), size)
     if size != B:
-        theta0, args = _take((theta0, args), idx)
-    state: LMState = _init(resid_fn, cfg, theta0, args, shared)
-    full = state  # holds every lane; padded lanes duplicate real ones
+        theta0, args = _take((theta0, args), jnp.asarray(_pad_index(np.arange(B), size)))
+    full: LMState = _init(resid_fn, cfg, theta0, args, shared)
     work_idx = np.arange(size)  # lanes of `full` that the working set covers
-    work_state, work_args = state, args
+    work_state, work_args = full, args
     while True:
         status = np.asarray(work_state.status)
         running = np.nonzero(status == RESULTS.RUNNING)[0]
         if running.size == 0:
             break
-        nb = bucket_size(running.size)
-        if nb * 4 <= work_idx.size:
-            full = _scatter(full, work_idx, work_state)
+        nb = compact_size(running.size)
+        if nb * 2 <= work_idx.size:
+            if work_idx.size != size:
+                full = _put(full, jnp.asarray(work_idx), work_state)
+            else:
+                full = work_state
             local = _pad_index(running, nb)
             work_idx = work_idx[local]
             work_state, work_args = _take((work_state, work_args), jnp.asarray(local))
         work_state = _round(resid_fn, cfg, work_state, work_args, shared)
         if progress is not None:
             progress(int(np.sum(np.asarray(work_state.status) != RESULTS.RUNNING)))
-    full = _scatter(full, work_idx, work_state)
+    full = work_state if work_idx.size == size else _put(full, jnp.asarray(work_idx), work_state)
     out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:B], full)
     return SolveOutput(out.theta, out.chi2, out.nfev, out.status)
-
-
-def _scatter(full, work_idx, work_state):
-    if work_idx.size == full.status.shape[0] and np.array_equal(
-        work_idx, np.arange(work_idx.size)
-    ):
-        return work_state
-    # Duplicated (padding) lanes hold identical values, so write order is moot.
-    idx = jnp.asarray(work_idx)
-    return jax.tree_util.tree_map(lambda f, w: f.at[idx].set(w), full, work_state)
