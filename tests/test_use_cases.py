@@ -6,19 +6,12 @@ import pytest
 
 import batchfit as bf
 from batchfit import data as bdata
-from batchfit.demo import use_case_1, use_case_2
+from batchfit.demo import use_case_1, use_case_1_params, use_case_2
 
 
 def _lmfit_use_case_1():
     x, data = bdata.two_gaussian_datasets(seed=0)
-    p = lmfit.Parameters()
-    for k in (1, 2):
-        p.add(f"cen_{k}", 0.5, min=0, max=2)
-        p.add(f"sigma_{k}", 1.0, min=0, max=10)
-        p.add(f"amp_{k}", 1.0, min=0, max=100)
-        p.add(f"const_{k}", 0.0, min=0, max=100)
-    for name in ("cen", "sigma", "amp"):
-        p[f"{name}_2"].expr = f"{name}_1"
+    p = use_case_1_params(lmfit.Parameters())
 
     def objective(params, x, data):
         out = []

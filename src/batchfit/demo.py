@@ -18,10 +18,9 @@ def gaussian(x, amp, cen, sigma):
     return amp * jnp.exp(-((x - cen) ** 2) / (2 * sigma**2))
 
 
-def use_case_1():
-    """Two datasets, shared cen/sigma/amp through expressions (lmfit style)."""
-    x, data = bdata.two_gaussian_datasets(seed=0)
-    params = Parameters()
+def use_case_1_params(params):
+    """Add use case 1's parameters to ``params`` (batchfit's or lmfit's
+    Parameters: the calls are the same) and return it."""
     for k in (1, 2):
         params.add(f"cen_{k}", 0.5, min=0, max=2)
         params.add(f"sigma_{k}", 1.0, min=0, max=10)
@@ -29,6 +28,13 @@ def use_case_1():
         params.add(f"const_{k}", 0.0, min=0, max=100)
     for name in ("cen", "sigma", "amp"):
         params[f"{name}_2"].expr = f"{name}_1"
+    return params
+
+
+def use_case_1():
+    """Two datasets, shared cen/sigma/amp through expressions (lmfit style)."""
+    x, data = bdata.two_gaussian_datasets(seed=0)
+    params = use_case_1_params(Parameters())
 
     def objective(p, x, data):
         res = [data[k - 1] - (gaussian(x, p[f"amp_{k}"], p[f"cen_{k}"], p[f"sigma_{k}"]) + p[f"const_{k}"])
