@@ -15,7 +15,7 @@ from . import _linsolve as ls
 from ._config import LMConfig
 from ._results import RESULTS, LMState
 
-_ACCEPT = 1e-4  # minimum gain ratio for an accepted step (MINPACK)
+_ACCEPT = 0.1  # minimum gain ratio for an accepted step (MINPACK: 1e-4)
 DSCALE_FLOOR = 0.1
 
 
