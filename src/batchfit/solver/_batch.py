@@ -2,7 +2,7 @@
 
 Under ``vmap`` a loop runs every lane until the slowest one finishes. The
 driver therefore runs ``cfg.round_steps`` iterations on the whole batch,
-then gathers the fits still running into a smaller, power-of-two sized
+then gathers the fits still running into a smaller, power-of-16 sized
 batch and continues with those only. Compiled functions are cached by
 (residual function, config, bucket shape), so a new batch size inside a
 bucket compiles nothing.
@@ -32,8 +32,14 @@ class SolveOutput(NamedTuple):
 
 
 def bucket_size(n: int) -> int:
-    """Smallest power of two >= n (at least 1): the padded batch size."""
-    return 1 << max(0, int(n - 1).bit_length())
+    """The padded batch size for n fits: n rounded up to 8 steps per octave
+    (16, 18, 20, ..., 28, 32, 36, ...), so padding wastes at most 12.5% and
+    a new n in an already compiled bucket compiles nothing."""
+    n = max(int(n), 1)
+    if n <= 16:
+        return 1 << int(n - 1).bit_length()
+    step = 1 << (int(n - 1).bit_length() - 4)
+    return -(-n // step) * step
 
 
 def compact_size(n: int) -> int:
