@@ -79,3 +79,20 @@ def test_fixed_parameter_is_reported_fixed():
     np.testing.assert_allclose(res.params["b"].value, np.mean(y - 1.5 * x), rtol=1e-10)
     assert res.params["a"].value == 1.5 and res.params["a"].stderr == 0
     assert "(fixed)" in bf.fit_report(res) and res.nvarys == 1
+
+
+def test_reverse_mode_jacobian_when_more_parameters_than_residuals():
+    """n > m picks jacrev; the Jacobian equals jacfwd's."""
+    import jax
+
+    from batchfit._compat import x64_context
+    from batchfit.solver import jacobian
+
+    with x64_context(np.float64):
+        A = np.random.default_rng(0).normal(size=(3, 7))
+        fn = lambda t: jnp.tanh(jnp.asarray(A) @ t)  # noqa: E731
+        t = jnp.linspace(0.1, 0.7, 7)
+        J, r = jacobian(fn, t)
+        np.testing.assert_allclose(J, jax.jacfwd(fn)(t), rtol=1e-12)
+        np.testing.assert_allclose(r, fn(t), rtol=1e-14)
+        assert J.shape == (3, 7)

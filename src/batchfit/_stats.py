@@ -11,6 +11,7 @@ import numpy as np
 
 from ._bounds import to_external
 from ._pack import ParamSpec, values_from_external
+from .solver import jacobian
 
 
 class Stats(NamedTuple):
@@ -26,7 +27,7 @@ class Stats(NamedTuple):
 def _at_solution(resid_ext, spec: ParamSpec, theta, p, shared):
     def one(th, pi):
         v = to_external(th, pi["lo"], pi["hi"])
-        J, r = jax.jacfwd(lambda t: (resid_ext(t, pi, shared),) * 2, has_aux=True)(v)
+        J, r = jacobian(lambda t: resid_ext(t, pi, shared), v)
 
         def allvals(t):
             d = values_from_external(spec, t, pi["fixed"], pi["tied_lo"], pi["tied_hi"])

@@ -2,7 +2,7 @@
 
 from ._batch import SolveOutput, bucket_size, compact_size, solve
 from ._config import LMConfig
-from ._lm import evaluate, lm_init, lm_step
+from ._lm import evaluate, jacobian, lm_init, lm_step
 from ._results import RESULTS, LMState
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "bucket_size",
     "compact_size",
     "evaluate",
+    "jacobian",
     "lm_init",
     "lm_step",
     "solve",

@@ -19,13 +19,21 @@ _ACCEPT = 0.1  # minimum gain ratio for an accepted step (MINPACK: 1e-4)
 DSCALE_FLOOR = 0.1
 
 
+def jacobian(fn, theta):
+    """``(J, fn(theta))`` by exact autodiff: forward mode when there are no
+    more parameters than residuals (the usual case), reverse mode otherwise."""
+    m = jax.eval_shape(fn, theta).size
+    jac = jax.jacfwd if theta.shape[-1] <= m else jax.jacrev
+    return jac(lambda t: (fn(t),) * 2, has_aux=True)(theta)
+
+
 def evaluate(resid_fn, kind, theta, args, shared):
     """Residual, chi-square and the reduced linear model ``(M, v)``.
 
-    The Jacobian (exact, forward-mode autodiff) exists only inside this fused
-    computation; it is never returned.
+    The Jacobian exists only inside this fused computation; it is never
+    returned.
     """
-    J, r = jax.jacfwd(lambda t: (resid_fn(t, args, shared),) * 2, has_aux=True)(theta)
+    J, r = jacobian(lambda t: resid_fn(t, args, shared), theta)
     M, v = ls.reduce(kind, J, r)
     return r @ r, M, v
 
