@@ -150,3 +150,14 @@ def test_batch_report_summarises():
         np.testing.assert_allclose(med, np.median(np.asarray(getattr(res.params.get(n), "value", res.redchi))[res.success]), rtol=1e-6)
     single = bf.fit_report(res[7])
     assert "[[Fit Statistics]]" in single and "(init = " in single
+
+
+def test_same_inputs_give_bit_identical_results():
+    x, data, truth, start = bdata.gaussian_batch(30, seed=9)
+    a = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    b = MODEL.fit(data, MODEL.make_params(**start), x=x)
+    for n in NAMES:
+        np.testing.assert_array_equal(a.params[n].value, b.params[n].value)
+        np.testing.assert_array_equal(a.params[n].stderr, b.params[n].stderr)
+    np.testing.assert_array_equal(a.nfev, b.nfev)
+    np.testing.assert_array_equal(a.status, b.status)
