@@ -129,11 +129,29 @@ def machine_info() -> dict:
 
 # ---- batchfit -----------------------------------------------------------------------------
 
+def _bucket_size(n: int) -> int:
+    """batchfit's padded batch size for n fits (power of two for older versions)."""
+    try:
+        from batchfit.solver import bucket_size
+    except ImportError:
+        return 1 << max(0, (n - 1).bit_length())
+    return bucket_size(n)
+
+
 def second_size(n: int) -> int | None:
-    """A batch size < n in n's power-of-two bucket (about 0.9 n), or None if there is none."""
-    bucket = 1 << max(0, (n - 1).bit_length())
-    n2 = max(int(0.9 * n), bucket // 2 + 1)
-    return n2 if n2 < n else None
+    """The smallest batch size < n that batchfit pads to the same bucket as n, or None.
+
+    batchfit pads a batch to ``bucket_size(N)`` lanes (8 steps per octave: 10,000 -> 10,240,
+    1,000 -> 1,024), so this N' compiles nothing new if batchfit caches by bucket."""
+    bucket = _bucket_size(n)
+    lo, hi = 1, n  # bucket_size is non-decreasing: bisect for the first n' with the same bucket
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _bucket_size(mid) < bucket:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < n else None
 
 
 def bench_batchfit(wl, dtype, repeats, linear_solver):
@@ -174,6 +192,7 @@ def bench_batchfit(wl, dtype, repeats, linear_solver):
         "values": values, "stderr": stderr, "success": np.asarray(res.success),
         "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
         "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
+        "bucket_size": _bucket_size(wl.n),
         "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
                  "max": int(np.max(res.nfev))},
         "status_counts": res.summary_counts(),
@@ -245,7 +264,8 @@ def run_one(wl_name, n, dtype, peer_names, peer_cap, repeats, linear_solver, see
             "timestamp": stamp, "machine": machine,
         }
         if s == "batchfit":
-            for key in ("cold", "warm_seconds_all", "warm", "same_bucket_call", "nfev", "status_counts"):
+            for key in ("cold", "warm_seconds_all", "warm", "same_bucket_call", "bucket_size", "nfev",
+                        "status_counts"):
                 rec[key] = v[key]
             rec["linear_solver"] = linear_solver
             rec["agreement"] = {o: agreement(wl, v, results[o], v["stderr"]) for o in results if o != s}

@@ -100,16 +100,14 @@ def make_w1(n: int, seed: int | None = None) -> Workload:
 
 
 # ---- W2: 2-D gaussian spot on 15 x 15 pixels, Poisson noise -------------------------------
-# The second independent variable (the row index, PERFORMANCE.md's "y") is named ``row``:
-# batchfit 0.1.0 silently replaces an independent variable named ``y`` by the data array
-# (internal key clash, see README "Known issues"), which makes every W2 fit wrong.
+# Independent variables x (column index) and y (row index), as PERFORMANCE.md names them.
 
-def spot_jax(x, row, amp, x0, y0, w, bg):
-    return amp * jnp.exp(-((x - x0) ** 2 + (row - y0) ** 2) / (2 * w**2)) + bg
+def spot_jax(x, y, amp, x0, y0, w, bg):
+    return amp * jnp.exp(-((x - x0) ** 2 + (y - y0) ** 2) / (2 * w**2)) + bg
 
 
-def spot_np(x, row, amp, x0, y0, w, bg):
-    return amp * np.exp(-((x - x0) ** 2 + (row - y0) ** 2) / (2 * w**2)) + bg
+def spot_np(x, y, amp, x0, y0, w, bg):
+    return amp * np.exp(-((x - x0) ** 2 + (y - y0) ** 2) / (2 * w**2)) + bg
 
 
 def make_w2(n: int, seed: int | None = None) -> Workload:
@@ -125,7 +123,7 @@ def make_w2(n: int, seed: int | None = None) -> Workload:
     lam = spot_np(x[None], y[None], *(t[:, None] for t in truth.T))
     data = rng.poisson(lam).astype(float)
     start = truth * rng.uniform(0.9, 1.1, truth.shape)
-    return Workload("W2", ["amp", "x0", "y0", "w", "bg"], truth, start, data, {"x": x, "row": y},
+    return Workload("W2", ["amp", "x0", "y0", "w", "bg"], truth, start, data, {"x": x, "y": y},
                     spot_jax, spot_np, key="x0", abs_params=("w",),
                     description="2-D gaussian spot, 5 params, 15x15 pixels, Poisson noise, least squares")
 
