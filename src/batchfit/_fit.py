@@ -30,18 +30,27 @@ def make_config(method, config, **kw) -> LMConfig:
     return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)
 
 
-def packed_args(packed, dtype, extra=None):
-    p = {
+def host_arrays(arrays: dict, dtype) -> dict:
+    """Floating arrays cast to the working dtype (host numpy; other kinds kept)."""
+    return {k: (np.asarray(v, dtype=dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
+            for k, v in arrays.items()}
+
+
+def packed_args(packed, dtype) -> dict:
+    """The per-fit parameter arrays the residual functions read (host numpy)."""
+    return host_arrays({
         "lo": packed.lo, "hi": packed.hi, "fixed": packed.fixed,
         "tied_lo": packed.tied_lo, "tied_hi": packed.tied_hi,
-    }
-    p.update(extra or {})
-    return {k: jnp.asarray(v, dtype=dtype if np.asarray(v).dtype.kind == "f" else None) for k, v in p.items()}
+    }, dtype)
 
 
 def check_residual(resid, theta0, per_fit, shared, m_expected, label):
-    """Trace one fit abstractly (no compile) to validate the residual shape."""
+    """Trace one fit abstractly (no compile) to validate the residual shape.
+
+    ``theta0`` and ``per_fit`` are host arrays; only fit 0 is looked at.
+    """
     one = jax.tree_util.tree_map(lambda a: a[0], per_fit)
+    theta0 = theta0[:1]
     try:
         out = jax.eval_shape(resid, theta0[0], one, shared)
     except ResidualTypeError:
@@ -66,8 +75,12 @@ def check_residual(resid, theta0, per_fit, shared, m_expected, label):
 
 def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, batched,
         cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None):
-    """Solve, compute statistics and build the FitResult (inside x64 context)."""
-    theta0 = jnp.asarray(packed.theta0, dtype=dtype)
+    """Solve, compute statistics and build the FitResult (inside x64 context).
+
+    ``per_fit`` holds host arrays with a leading batch axis B; they are padded
+    to the batch's bucket on the host and moved to the device once.
+    """
+    theta0 = np.asarray(packed.theta0, dtype=dtype)
     m = check_residual(resid, theta0, per_fit, shared, m_expected, label)
     if ndata is None:
         if m < spec.nfree:
@@ -80,8 +93,9 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
     cfg = cfg.resolved(dtype, spec.nfree)
     size = bucket_size(B)
     if size != B:  # pad with copies of the last fit: one compiled shape per bucket
-        idx = jnp.asarray(np.minimum(np.arange(size), B - 1))
-        theta0, per_fit = jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), (theta0, per_fit))
+        idx = np.minimum(np.arange(size), B - 1)
+        theta0, per_fit = jax.tree_util.tree_map(lambda a: a[idx], (theta0, per_fit))
+    theta0, per_fit = jax.tree_util.tree_map(jnp.asarray, (theta0, per_fit))
     out = solve(resid, theta0, per_fit, shared, cfg)
     st = _stats.compute(resid_ext, spec, jnp.asarray(out.theta), per_fit, shared,
                         np.resize(ndata, size), scale_covar)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import inspect
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._compat import resolve_dtype, x64_context
 from ._data import prepare
-from ._fit import make_config, packed_args, run
+from ._fit import host_arrays, make_config, packed_args, run
 from ._pack import batch_size_of, make_spec, pack
 from ._problem import model_residual
 from .params import Parameters
@@ -78,8 +80,6 @@ class Model:
 
     def eval(self, params=None, **kwargs):
         """Evaluate the model; ``params`` values may be overridden by keywords."""
-        import jax.numpy as jnp
-
         values = dict(params.valuesdict()) if params is not None else {}
         values.update({k: v for k, v in kwargs.items() if k in self.param_names})
         missing = [n for n in self.param_names if n not in values]
@@ -141,9 +141,10 @@ class Model:
                                    tuple(self.independent_vars), True)
         with x64_context(dt):
             per_fit = packed_args(packed, dt)
-            per_fit["data"] = _as_jnp(md.per_fit, dt)
-            per_fit["indep"] = _as_jnp(md.indep_fit, dt)
-            shared = {"data": _as_jnp(md.shared, dt), "indep": _as_jnp(md.indep_shared, dt)}
+            per_fit["data"] = host_arrays(md.per_fit, dt)
+            per_fit["indep"] = host_arrays(md.indep_fit, dt)
+            shared = jax.tree_util.tree_map(jnp.asarray, {
+                "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
             result = run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata, md.B,
                          md.batched, cfg, dt, method, scale_covar, f"Model {self.name!r}",
                          m_expected=md.m)
@@ -157,9 +158,3 @@ class Model:
         result.extras.update(best_fit=best, data=y, weights=w, model=self, indep=indep,
                              mask=md.per_fit.get("mask"))
         return result
-
-
-def _as_jnp(arrays, dt):
-    import jax.numpy as jnp
-
-    return {k: jnp.asarray(v, dtype=dt if v.dtype.kind == "f" else None) for k, v in arrays.items()}
