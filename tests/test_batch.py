@@ -128,14 +128,24 @@ def test_float32_fit_is_float32_and_accurate():
 
 
 def test_second_call_in_same_bucket_does_not_recompile():
+    import jax
+
     x, data, truth, start = bdata.gaussian_batch(40, seed=7)
     MODEL.fit(data, MODEL.make_params(**start), x=x)
-    from batchfit.solver import _batch
+    compiles = []
 
-    before = (_batch._init._cache_size(), _batch._round._cache_size())
-    assert bf.solver.bucket_size(37) == bf.solver.bucket_size(40) == 40
-    MODEL.fit(data[:37], MODEL.make_params(**{n: v[:37] for n, v in start.items()}), x=x)
-    assert (_batch._init._cache_size(), _batch._round._cache_size()) == before
+    def listener(event, duration, **kw):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        assert bf.solver.bucket_size(37) == bf.solver.bucket_size(40) == 40
+        res = MODEL.fit(data[:37], MODEL.make_params(**{n: v[:37] for n, v in start.items()}), x=x)
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert len(res) == 37
+    assert compiles == []
 
 
 def test_batch_report_summarises():
