@@ -38,7 +38,7 @@ class LMConfig:
     xtol: float | None = None
     gtol: float = 0.0
     max_nfev: int | None = None
-    tau: float = 1e-3
+    tau: float = 0.1
     round_steps: int = 8
     linear_solver: str = "qr"
 

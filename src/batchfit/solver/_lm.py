@@ -16,7 +16,7 @@ from ._config import LMConfig
 from ._results import RESULTS, LMState
 
 _ACCEPT = 0.1  # minimum gain ratio for an accepted step (MINPACK: 1e-4)
-DSCALE_FLOOR = 0.1
+DSCALE_FLOOR = 1e-3
 
 
 def jacobian(fn, theta):
