@@ -24,11 +24,9 @@ def _residual(wl: Workload, i: int):
     return resid
 
 
-def run_scipy(wl: Workload, dtype=None) -> dict:
-    """scipy.optimize.least_squares(method="lm"), default '2-point' finite-difference
-    Jacobian (MINPACK lmdif), default tolerances (ftol = xtol = gtol = 1e-8), one fit at a time."""
-    from scipy.optimize import least_squares
-
+def _loop(wl: Workload, fit_one, note: str) -> dict:
+    """Run ``fit_one(i) -> (values, success)`` over every fit, timing the loop;
+    an exception counts as a failed fit."""
     vals = np.full(wl.truth.shape, np.nan)
     ok = np.zeros(wl.n, bool)
     t0 = time.perf_counter()
@@ -36,12 +34,25 @@ def run_scipy(wl: Workload, dtype=None) -> dict:
         warnings.simplefilter("ignore")
         for i in range(wl.n):
             try:
-                r = least_squares(_residual(wl, i), wl.start[i], method="lm")
+                x, success = fit_one(i)
             except Exception:  # noqa: BLE001 - a failed fit counts as failed
                 continue
-            vals[i], ok[i] = r.x, r.success and np.all(np.isfinite(r.x))
+            vals[i] = x
+            ok[i] = bool(success) and np.all(np.isfinite(vals[i]))
     return {"values": vals, "success": ok, "seconds": time.perf_counter() - t0, "n": wl.n,
-            "note": "least_squares(method='lm'), 2-point FD jacobian, Python loop, float64"}
+            "note": note}
+
+
+def run_scipy(wl: Workload, dtype=None) -> dict:
+    """scipy.optimize.least_squares(method="lm"), default '2-point' finite-difference
+    Jacobian (MINPACK lmdif), default tolerances (ftol = xtol = gtol = 1e-8), one fit at a time."""
+    from scipy.optimize import least_squares
+
+    def fit_one(i):
+        r = least_squares(_residual(wl, i), wl.start[i], method="lm")
+        return r.x, r.success
+
+    return _loop(wl, fit_one, "least_squares(method='lm'), 2-point FD jacobian, Python loop, float64")
 
 
 def run_lmfit(wl: Workload, dtype=None) -> dict:
@@ -49,24 +60,15 @@ def run_lmfit(wl: Workload, dtype=None) -> dict:
     Parameters object is built inside the timed loop, as a user would."""
     import lmfit
 
-    vals = np.full(wl.truth.shape, np.nan)
-    ok = np.zeros(wl.n, bool)
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i in range(wl.n):
-            p = lmfit.Parameters()
-            for n, v in zip(wl.names, wl.start[i]):
-                p.add(n, value=float(v))
-            f = _residual(wl, i)
-            try:
-                r = lmfit.minimize(lambda pp: f([pp[n].value for n in wl.names]), p)
-            except Exception:  # noqa: BLE001
-                continue
-            vals[i] = [r.params[n].value for n in wl.names]
-            ok[i] = bool(r.success) and np.all(np.isfinite(vals[i]))
-    return {"values": vals, "success": ok, "seconds": time.perf_counter() - t0, "n": wl.n,
-            "note": "lmfit.minimize(leastsq), FD jacobian, Python loop, float64"}
+    def fit_one(i):
+        p = lmfit.Parameters()
+        for n, v in zip(wl.names, wl.start[i]):
+            p.add(n, value=float(v))
+        f = _residual(wl, i)
+        r = lmfit.minimize(lambda pp: f([pp[n].value for n in wl.names]), p)
+        return [r.params[n].value for n in wl.names], r.success
+
+    return _loop(wl, fit_one, "lmfit.minimize(leastsq), FD jacobian, Python loop, float64")
 
 
 def run_optimistix(wl: Workload, dtype="float64", max_steps=256) -> dict:
