@@ -66,15 +66,16 @@ def success_codes() -> tuple[int, ...]:
 class LMState(NamedTuple):
     """State of one fit (arrays only; a batch adds a leading axis).
 
-    The Jacobian itself is never stored: only ``A = J^T J`` and ``g = J^T r``
-    at the current point.
+    The Jacobian itself is never stored: only the small linear model of the
+    current point (``R`` and ``Qᵀr``, or ``JᵀJ`` and ``Jᵀr``) and the
+    running maximum ``D`` of J's column norms.
     """
 
     theta: jax.Array  # (n,) internal parameters
     chi2: jax.Array  # () sum of squared residuals at theta
     A: jax.Array  # (n, n) linear model matrix: R (qr) or JᵀJ (cholesky)
     g: jax.Array  # (n,) Qᵀr (qr) or Jᵀr (cholesky)
-    D: jax.Array  # (n,) Marquardt scaling (running max of column norms)
+    D: jax.Array  # (n,) running max of J's column norms (floors the scaling)
     lam: jax.Array  # () damping
     nu: jax.Array  # () Nielsen's damping growth factor
     nfev: jax.Array  # () residual+Jacobian evaluations
