@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,7 @@ from ._pack import batch_size_of, make_spec, pack
 from ._problem import ResidualTypeError, objective_residual
 from ._result import FitResult
 from .solver import RESULTS, LMConfig, bucket_size, solve
+
 
 class ModelError(RuntimeError):
     """A model or objective function failed while being evaluated."""
@@ -25,8 +28,6 @@ def make_config(method, config, **kw) -> LMConfig:
         raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, got {method!r}")
     opts = {k: v for k, v in kw.items() if v is not None}
     base = config if config is not None else LMConfig()
-    import dataclasses
-
     return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)
 
 
@@ -50,7 +51,6 @@ def check_residual(resid, theta0, per_fit, shared, m_expected, label):
     ``theta0`` and ``per_fit`` are host arrays; only fit 0 is looked at.
     """
     one = jax.tree_util.tree_map(lambda a: a[0], per_fit)
-    theta0 = theta0[:1]
     try:
         out = jax.eval_shape(resid, theta0[0], one, shared)
     except ResidualTypeError:

@@ -50,8 +50,7 @@ class FitResult:
         return int(self._a["status"].shape[0])
 
     def _get(self, key):
-        a = self._a[key]
-        return a if self.batched else a[0]
+        return self._get_arr(self._a[key])
 
     def __getitem__(self, i) -> "FitResult":
         n = len(self)
