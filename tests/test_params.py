@@ -63,10 +63,11 @@ def test_parameter_array_values():
     assert r.value[0] == 5.0 and ro[0] == 0.0
 
 
-@pytest.mark.parametrize("bad", [np.ones((2, 2)), np.zeros((3, 1, 1))])
+@pytest.mark.parametrize("bad", [np.zeros((3, 1, 1)), np.zeros((2, 2, 2, 2))])
 @pytest.mark.parametrize("attr", ["value", "min", "max"])
-def test_parameter_rejects_multidimensional_arrays(attr, bad):
-    with pytest.raises(ValueError, match=rf"parameter 'amp' {attr} must be a scalar or a 1-D array"):
+def test_parameter_rejects_arrays_beyond_2d(attr, bad):
+    # 2-D (G, K) values are allowed: per-dataset starts of shared-parameter groups
+    with pytest.raises(ValueError, match=rf"parameter 'amp' {attr} must be a scalar, a 1-D array"):
         Parameter("amp", **{attr: bad})
 
 

@@ -57,6 +57,11 @@ def batch_size_of(params) -> int | None:
     for n, p in params.items():
         for attr in ("value", "min", "max"):
             v = getattr(p, attr)
+            if isinstance(v, np.ndarray) and v.ndim > 1:
+                raise ValueError(
+                    f"parameter {n!r} {attr} has shape {v.shape}; 2-D values are for "
+                    "shared-parameter groups (fit(..., shared=[...])) only"
+                )
             if isinstance(v, np.ndarray):
                 sizes.setdefault(v.shape[0], f"parameter {n!r} {attr}")
     if len(sizes) > 1:

@@ -29,8 +29,11 @@ def _check_name(name):
 def _as_value(v, what):
     # np.array copies: the parameter owns its array (writable, not a view)
     a = np.array(v, dtype=float) if v is not None else None
-    if a is not None and a.ndim > 1:
-        raise ValueError(f"{what} must be a scalar or a 1-D array (one per fit), got shape {a.shape}")
+    if a is not None and a.ndim > 2:
+        raise ValueError(
+            f"{what} must be a scalar, a 1-D array (one per fit) or, for shared-parameter groups, "
+            f"a (G, K) array, got shape {a.shape}"
+        )
     if a is not None and a.ndim == 0:
         return float(a)
     return a

@@ -53,10 +53,10 @@ def solve_upper(R, b):
     return jnp.stack(x)
 
 
-def cholesky_solve(M, b):
-    """Solve ``M x = b`` for symmetric positive definite M (NaN if not SPD)."""
-    n = b.shape[-1]
-    L = [[None] * n for _ in range(n)]
+def cholesky_factor(M):
+    """Lower-triangular ``L`` with ``L Lᵀ = M`` (NaN where M is not SPD)."""
+    n = M.shape[-1]
+    L = [[jnp.zeros((), M.dtype)] * n for _ in range(n)]
     for i in range(n):
         for j in range(i + 1):
             s = M[i, j]
@@ -66,16 +66,27 @@ def cholesky_solve(M, b):
                 L[i][j] = jnp.sqrt(s)  # NaN when not positive definite
             else:
                 L[i][j] = s / L[j][j]
+    return jnp.stack([jnp.stack(row) for row in L]) if n else jnp.zeros((0, 0), M.dtype)
+
+
+def cholesky_apply(L, b):
+    """Solve ``L Lᵀ x = b`` given the factor from :func:`cholesky_factor`."""
+    n = b.shape[-1]
     y = [None] * n
     for i in range(n):
         s = b[i]
         for k in range(i):
-            s = s - L[i][k] * y[k]
-        y[i] = s / L[i][i]
+            s = s - L[i, k] * y[k]
+        y[i] = s / L[i, i]
     x = [None] * n
     for i in reversed(range(n)):
         s = y[i]
         for k in range(i + 1, n):
-            s = s - L[k][i] * x[k]
-        x[i] = s / L[i][i]
-    return jnp.stack(x)
+            s = s - L[k, i] * x[k]
+        x[i] = s / L[i, i]
+    return jnp.stack(x) if n else jnp.zeros((0,), b.dtype)
+
+
+def cholesky_solve(M, b):
+    """Solve ``M x = b`` for symmetric positive definite M (NaN if not SPD)."""
+    return cholesky_apply(cholesky_factor(M), b)

@@ -1,0 +1,177 @@
+"""Results of shared-parameter group fits: per-group statistics, shared
+values (one per group) and per-dataset values (K per group)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._group_layout import GroupLayout, local_name
+from .params import Parameters
+from .solver import RESULTS
+
+# per-group statistics, leading axis G
+STATS = ("status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "errorbars")
+
+
+class GroupFitResult:
+    """Result of ``Model.fit(..., shared=[...])``.
+
+    For one group (data of shape (K, m)) ``params[name].value`` is a scalar
+    for a shared parameter and an array of shape (K,) for a per-dataset
+    one; for G groups (data (G, K, m)) these gain a leading axis G, and the
+    statistics (``chisqr``, ``redchi``, ``aic``, ``bic``, ``nfev``,
+    ``ndata``, ``nfree``, ``status``, ``success``, ``message``) are per
+    group. ``result[g]`` is the result of group g.
+
+    Dense solves keep the flat result (``result.flat``, a
+    :class:`~batchfit.FitResult` over the parameters ``shared...,
+    p_0 ... p_{K-1}``) with the full covariance (``covar``, ``correl``,
+    ``var_names``). The Schur solver keeps the covariance of the shared
+    parameters (``covar_shared``) and per-dataset standard errors.
+    """
+
+    def __init__(self, *, layout: GroupLayout, template: Parameters, method: str, stats: dict,
+                 values: dict, stderr: dict, init: dict, nvarys: int, flat=None, covar_shared=None,
+                 solver="dense", extras=None):
+        self._lay = layout
+        self._template = template
+        self.method = method
+        self._stats = {k: np.asarray(stats[k]) for k in STATS}
+        self._values, self._stderr, self._init = values, stderr, init
+        self.nvarys = nvarys
+        self.flat = flat
+        self.covar_shared = covar_shared
+        self.solver = solver
+        self.extras = dict(extras or {})
+        self.batched = layout.grouped
+        self.shared_names = list(layout.shared)
+        self.local_names = list(layout.local)
+        self.ndatasets = layout.K
+        self._params = None
+
+    @classmethod
+    def from_flat(cls, flat, template, lay: GroupLayout, extras=None):
+        """From the dense solve's flat FitResult (batch axis = groups)."""
+        names = flat._spec.names
+        vals, errs = flat._a["values"], flat._a["stderr_all"]
+        free = list(flat._spec.free)
+        init_all = np.full(vals.shape, np.nan)
+        for k, n in enumerate(free):
+            init_all[:, names.index(n)] = flat._a["init_vals"][:, k]
+
+        def gather(a, n):
+            if n in lay.shared:
+                return a[:, names.index(n)]
+            return np.stack([a[:, names.index(local_name(n, k))] for k in range(lay.K)], axis=1)
+
+        pnames = lay.shared + lay.local
+        cov = flat._a["covar"]
+        idx = [free.index(n) for n in lay.shared if n in free]
+        return cls(layout=lay, template=template, method=flat.method,
+                   stats={k: flat._a[k] for k in STATS},
+                   values={n: gather(vals, n) for n in pnames},
+                   stderr={n: gather(errs, n) for n in pnames},
+                   init={n: gather(init_all, n) for n in pnames},
+                   nvarys=flat.nvarys, flat=flat, covar_shared=cov[:, idx][:, :, idx],
+                   solver="dense", extras=extras)
+
+    # -- batch plumbing -------------------------------------------------
+    def __len__(self):
+        return self._lay.G
+
+    def _get(self, a):
+        return a if self.batched else a[0]
+
+    def __getitem__(self, g) -> "GroupFitResult":
+        G = len(self)
+        if not isinstance(g, (int, np.integer)):
+            raise TypeError("index a GroupFitResult with an integer (the group)")
+        if not -G <= g < G:
+            raise IndexError(f"group index {g} out of range for {G} groups")
+        g = int(g) % G
+        sl = slice(g, g + 1)
+        extras = {k: (v[sl] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == G else v)
+                  for k, v in self.extras.items()}
+        return GroupFitResult(
+            layout=self._lay._replace(G=1, grouped=False), template=self._template, method=self.method,
+            stats={k: v[sl] for k, v in self._stats.items()},
+            values={k: v[sl] for k, v in self._values.items()},
+            stderr={k: v[sl] for k, v in self._stderr.items()},
+            init={k: v[sl] for k, v in self._init.items()}, nvarys=self.nvarys,
+            flat=None if self.flat is None else self.flat[g],
+            covar_shared=None if self.covar_shared is None else self.covar_shared[sl],
+            solver=self.solver, extras=extras)
+
+    def __getattr__(self, key):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        stats = self.__dict__.get("_stats", {})
+        if key in stats:
+            return self._get(stats[key])
+        extras = self.__dict__.get("extras", {})
+        if key in extras:
+            v = extras[key]
+            return v if (self.batched or not isinstance(v, np.ndarray)) else v[0]
+        if key in ("covar", "correl", "var_names", "residual") and self.__dict__.get("flat") is not None:
+            return getattr(self.flat, key)
+        raise AttributeError(f"GroupFitResult has no attribute {key!r}")
+
+    @property
+    def success(self):
+        s = np.isin(self._stats["status"], [int(r) for r in RESULTS if r.success])
+        return s if self.batched else bool(s[0])
+
+    @property
+    def message(self):
+        msgs = [RESULTS(int(c)).message for c in self._stats["status"]]
+        return msgs if self.batched else msgs[0]
+
+    def summary_counts(self) -> dict:
+        codes, counts = np.unique(self._stats["status"], return_counts=True)
+        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
+
+    @property
+    def best_values(self) -> dict:
+        return {n: self._get(v) for n, v in self._values.items()}
+
+    def valuesdict(self) -> dict:
+        return self.best_values
+
+    @property
+    def params(self) -> Parameters:
+        """The model's parameters with fitted values and stderr: shared ones
+        one per group, per-dataset ones K per group."""
+        if self._params is None:
+            out = self._template.copy()
+            for n in out:
+                p = out[n]
+                p.value = self._get(self._values[n])
+                p.stderr = self._get(self._stderr[n])
+                p.init_value = self._get(self._init[n])
+            self._params = out
+        return self._params
+
+    def __repr__(self):
+        kind = f"{len(self)} groups" if self.batched else "1 group"
+        return (f"<GroupFitResult: {kind} of {self.ndatasets} datasets, shared={self.shared_names}, "
+                f"{int(np.sum(self.success))} succeeded, "
+                f"solver={self.solver}>")
+
+
+def fit_extras(md, G, K, resid, model, indep) -> dict:
+    """Data, weights, mask and best fit as (G, K, m) arrays (NaN where masked)."""
+
+    def grouped(a):
+        return a.reshape((G, K) + a.shape[1:])
+
+    y = grouped(md.per_fit["y"])
+    w = md.per_fit.get("weights", md.shared.get("weights"))
+    wfull = np.broadcast_to(grouped(w) if (w is not None and w.ndim == 2) else
+                            (w if w is not None else 1.0), y.shape)
+    mask = grouped(md.per_fit["mask"]) if "mask" in md.per_fit else None
+    r = np.asarray(resid).reshape(y.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = np.where(wfull != 0, r / np.where(wfull != 0, wfull, 1) + y, np.nan)
+    if mask is not None:
+        best = np.where(mask, best, np.nan)
+    return dict(best_fit=best, data=y, weights=w, mask=mask, residual=r, model=model, indep=indep)

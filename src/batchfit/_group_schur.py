@@ -1,0 +1,179 @@
+"""Global fits of groups with many datasets by the block-arrow solver.
+
+Each dataset is an ordinary fit of the model with the model's own
+parameter structure; the shared free parameters are one vector per group,
+the per-dataset free parameters one row per dataset. The solver
+(``solver/_arrow.py``) eliminates the per-dataset blocks, so the cost is
+linear in the number of datasets.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _stats
+from ._bounds import to_external
+from ._fit import host_arrays, packed_args
+from ._group_layout import GroupLayout, _per_group
+from ._group_result import GroupFitResult, fit_extras
+from ._pack import make_spec, pack, values_from_external
+from ._problem import model_residual
+from .params import Parameters
+from .solver import RESULTS
+from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
+
+
+@functools.lru_cache(maxsize=256)
+def split_residual(resid, n: int, idx_s: tuple, idx_l: tuple):
+    """``resid(theta, p, sh)`` of one dataset as ``resid_d(ts, tl, p, sh)``."""
+    js, jl = np.asarray(idx_s), np.asarray(idx_l)
+
+    def resid_d(ts, tl, p, sh):
+        theta = jnp.zeros((n,), ts.dtype).at[js].set(ts).at[jl].set(tl)
+        return resid(theta, p, sh)
+
+    return resid_d
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _solve(resid_d, cfg, ts0, tl0, args, sh):
+    out = jax.vmap(lambda ts, tl, a: arrow_solve_one(resid_d, cfg, ts, tl, a, sh))(ts0, tl0, args)
+    return out.ts, out.tl, out.nfev, out.status
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _statistics(resid_ext_d, all_values, g, vs, vl, args, sh):
+    """Per group: covariance blocks, residuals; per dataset: every
+    parameter's value and its Jacobian with respect to (shared, local)."""
+
+    def group(vs_g, vl_g, a_g):
+        blk = blocks(resid_ext_d, vs_g, vl_g, a_g, sh)
+        Css, Csl, Cll, ok = covariance_blocks(blk)
+        r = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, sh))(vl_g, a_g)
+
+        def dataset(tl, a):
+            f = lambda t: all_values(t[:g], t[g:], a)  # noqa: E731
+            return jax.jacfwd(lambda t: (f(t),) * 2, has_aux=True)(jnp.concatenate([vs_g, tl]))
+
+        Gm, vals = jax.vmap(dataset)(vl_g, a_g)
+        return Css, Csl, Cll, ok, r, Gm, vals
+
+    return jax.vmap(group)(vs, vl, args)
+
+
+@functools.lru_cache(maxsize=256)
+def _all_values(spec, n, idx_s, idx_l):
+    js, jl = np.asarray(idx_s), np.asarray(idx_l)
+
+    def allvals(vs, vl, p):
+        v = jnp.zeros((n,), vs.dtype).at[js].set(vs).at[jl].set(vl)
+        d = values_from_external(spec, v, p["fixed"], p["tied_lo"], p["tied_hi"])
+        return jnp.stack([jnp.asarray(d[k], vs.dtype) for k in spec.names])
+
+    return allvals
+
+
+def expand_params(params, lay: GroupLayout) -> Parameters:
+    """The model's parameters with one value per dataset, shape (G*K,)."""
+    G, K = lay.G, lay.K
+    out = Parameters()
+    for n in lay.shared + lay.local:
+        p = params[n]
+        local = n in lay.local
+
+        def col(v, attr):
+            a = _per_group(v, n, attr, lay, local)
+            return np.repeat(a, K) if not local else np.asarray(a).reshape(G * K)
+
+        out.add(n, value=None if p.value is None else col(p.value, "value"), vary=p.vary,
+                min=col(p.min, "min"), max=col(p.max, "max"), expr=p.expr)
+    return out
+
+
+def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, method, label):
+    from ._compat import x64_context
+
+    if cfg.method != "lm":
+        raise ValueError("group_solver='schur' supports method='leastsq' (LM) only")
+    G, K, m = lay.G, lay.K, md.m
+    pe = expand_params(params, lay)
+    spec = make_spec(pe)
+    idx_s = tuple(spec.free.index(n) for n in lay.shared if n in spec.free)
+    idx_l = tuple(spec.free.index(n) for n in lay.local if n in spec.free)
+    if not idx_s:
+        raise ValueError(f"{label}: no shared parameter varies; fit the datasets independently "
+                         "(without shared=) instead")
+    if not idx_l:
+        raise ValueError(f"{label}: no per-dataset parameter varies; use group_solver='dense'")
+    n, g, l = spec.nfree, len(idx_s), len(idx_l)
+    nvarys = g + K * l
+    ndata = md.ndata.reshape(G, K).sum(axis=1)
+    if np.all(ndata < nvarys):
+        raise ValueError(f"{label}: {nvarys} free parameters but at most {int(ndata.max())} valid data points")
+    packed = pack(pe, spec, G * K)
+    names, indep = tuple(model.param_names), tuple(model.independent_vars)
+    resid_d = split_residual(model_residual(model.func, spec, names, indep), n, idx_s, idx_l)
+    resid_ext_d = split_residual(model_residual(model.func, spec, names, indep, True), n, idx_s, idx_l)
+    cfg = cfg.resolved(dtype, g + l)
+
+    def grouped(a):
+        return a.reshape((G, K) + a.shape[1:])
+
+    with x64_context(dtype):
+        args = packed_args(packed, dtype)
+        args["data"] = host_arrays(md.per_fit, dtype)
+        args["indep"] = host_arrays(md.indep_fit, dtype)
+        args = jax.tree_util.tree_map(lambda a: jnp.asarray(grouped(a)), args)
+        sh = jax.tree_util.tree_map(jnp.asarray, {
+            "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
+        theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))
+        ts, tl, nfev, status = _solve(resid_d, cfg, jnp.asarray(theta0[:, 0, list(idx_s)]),
+                                      jnp.asarray(theta0[:, :, list(idx_l)]), args, sh)
+        lo, hi = args["lo"], args["hi"]
+        vs = to_external(ts, lo[:, 0, list(idx_s)], hi[:, 0, list(idx_s)])
+        vl = to_external(tl, lo[:, :, list(idx_l)], hi[:, :, list(idx_l)])
+        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), g, vs, vl, args, sh)
+        Css, Csl, Cll, ok, r, Gm, vals = map(np.asarray, out)
+        vs, vl, nfev, status = map(np.asarray, (vs, vl, nfev, status))
+    status = status.copy()
+    status[ndata == 0] = RESULTS.NO_DATA
+    status[(ndata > 0) & (ndata < nvarys)] = RESULTS.TOO_FEW_POINTS
+    chisqr = np.sum(r.astype(np.float64) ** 2, axis=(1, 2))
+    redchi, aic, bic = _stats.info_criteria(chisqr, ndata, nvarys)
+    scale = (chisqr / np.maximum(ndata - nvarys, 1)) if scale_covar else np.ones(G)
+    # per-dataset covariance over (shared, local) free values
+    C = np.zeros((G, K, g + l, g + l))
+    C[:, :, :g, :g] = Css[:, None]
+    C[:, :, :g, g:] = Csl
+    C[:, :, g:, :g] = np.swapaxes(Csl, -1, -2)
+    C[:, :, g:, g:] = Cll
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = np.einsum("gkij,gkjl,gkil->gki", Gm, C, Gm) * scale[:, None, None]
+        err = np.sqrt(np.maximum(var, 0.0))
+    success = np.isin(status, [int(c) for c in RESULTS if c.success])
+    err = np.where(ok[:, None, None], err, np.nan)
+    for j, nm in enumerate(spec.names):
+        if nm in spec.fixed:
+            err[:, :, j] = 0.0
+    init_ext = grouped(np.asarray(packed.init))
+    values, stderr, init = {}, {}, {}
+    for j, nm in enumerate(spec.names):
+        local = nm in lay.local
+        values[nm] = vals[:, :, j] if local else vals[:, 0, j]
+        stderr[nm] = err[:, :, j] if local else err[:, 0, j]
+        if nm in spec.free:
+            k = spec.free.index(nm)
+            init[nm] = init_ext[:, :, k] if local else init_ext[:, 0, k]
+        else:
+            init[nm] = values[nm] * np.nan
+    return GroupFitResult(
+        layout=lay, template=params, method=method,
+        stats=dict(status=status, nfev=nfev, ndata=ndata, nfree=ndata - nvarys, chisqr=chisqr,
+                   redchi=redchi, aic=aic, bic=bic, errorbars=ok & success),
+        values=values, stderr=stderr, init=init, nvarys=nvarys,
+        covar_shared=Css * scale[:, None, None], solver="schur",
+        extras=fit_extras(md, G, K, r, model, None))

@@ -1,0 +1,111 @@
+"""Shared-parameter groups: ``Model.fit(data, params, shared=[...])``.
+
+Data of shape (K, m) is one group of K datasets, (G, K, m) is G groups.
+Small groups are solved densely: each group is one fit of the flat
+parameter vector (shared, then per-dataset copies), batched over groups
+with the usual vmapped LM. Large groups (one global fit over many
+datasets) use the block-arrow (Schur complement) solver in
+``solver/_arrow.py``, which never forms the dense Jacobian.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._data import prepare
+from ._fit import host_arrays, packed_args, run
+from ._group_layout import flat_params, flatten_array, local_name, make_layout, parse_data
+from ._group_result import GroupFitResult, fit_extras
+from ._pack import make_spec, pack, values_from_external, values_from_internal
+from ._problem import ResidualTypeError
+
+GROUP_SOLVERS = ("auto", "dense", "schur")
+DENSE_MAX_PARAMS = 48  # flat parameters per group above which "auto" picks the Schur solver
+
+
+@functools.lru_cache(maxsize=256)
+def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K: int,
+                   external: bool = False):
+    """Residual of one group for the flat parameter vector: the model is
+    evaluated on each of the K datasets (vmapped) and the (K, m) residuals
+    are flattened."""
+
+    def resid(theta, p, sh):
+        if external:
+            values = values_from_external(spec, theta, p["fixed"], p["tied_lo"], p["tied_hi"])
+        else:
+            values = values_from_internal(spec, theta, p)
+        cols = {}
+        for a in arg_names:
+            if a in shared:
+                cols[a] = jnp.broadcast_to(values[a], (K,))
+            else:
+                cols[a] = jnp.stack([values[local_name(a, k)] for k in range(K)])
+        ind = {v: p["indep"][v] if v in p["indep"] else sh["indep"][v] for v in indep}
+        axes = {v: (0 if v in p["indep"] or ind[v].ndim == 2 else None) for v in indep}
+        out = jax.vmap(lambda c, i: jnp.asarray(func(**c, **i)), in_axes=(0, axes))(cols, ind)
+        if not jnp.issubdtype(out.dtype, jnp.floating):
+            name = getattr(func, "__name__", "model")
+            raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
+        d = p["data"]
+        r = out.reshape(d["y"].shape) - d["y"]
+        w = d.get("weights", sh["data"].get("weights"))
+        if w is not None:
+            r = r * w
+        if "mask" in d:
+            r = jnp.where(d["mask"], r, 0.0)
+        return jnp.ravel(r)
+
+    return resid
+
+
+def _grouped(a, G, K):
+    return a.reshape((G, K) + a.shape[1:])
+
+
+def fit_groups(model, data, params, indep, weights, shared, *, method, nan_policy, cfg, dtype,
+               scale_covar, group_solver="auto"):
+    """Fit G groups of K datasets with parameters in ``shared`` common to a
+    group; see :meth:`Model.fit`."""
+    from ._compat import x64_context
+
+    if group_solver not in GROUP_SOLVERS:
+        raise ValueError(f"group_solver must be one of {GROUP_SOLVERS}, got {group_solver!r}")
+    flat_data, G, K, grouped = parse_data(data)
+    ragged = isinstance(flat_data, list)
+    lay = make_layout(model.param_names, shared, G, K, grouped)
+    fp = flat_params(params, lay)
+    spec = make_spec(fp)
+    findep = {v: flatten_array(v, a, G, K, grouped, ragged) for v, a in indep.items()}
+    fw = flatten_array("weights", weights, G, K, grouped, ragged)
+    md = prepare(flat_data, findep, fw, nan_policy, dtype)
+    m = md.m
+    ndata = md.ndata.reshape(G, K).sum(axis=1)
+    solver = group_solver
+    if solver == "auto":
+        solver = "dense" if spec.nfree <= DENSE_MAX_PARAMS else "schur"
+    label = f"Model {model.name!r}"
+    if solver == "schur":
+        from ._group_schur import fit_schur
+
+        return fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
+                         method=method, label=label)
+    packed = pack(fp, spec, G)
+    resid = group_residual(model.func, spec, tuple(model.param_names), tuple(model.independent_vars),
+                           lay.shared, K)
+    resid_ext = group_residual(model.func, spec, tuple(model.param_names),
+                               tuple(model.independent_vars), lay.shared, K, True)
+    with x64_context(dtype):
+        per_fit = packed_args(packed, dtype)
+        per_fit["data"] = {k: _grouped(v, G, K) for k, v in host_arrays(md.per_fit, dtype).items()}
+        per_fit["indep"] = {k: _grouped(v, G, K) for k, v in host_arrays(md.indep_fit, dtype).items()}
+        sh = jax.tree_util.tree_map(jnp.asarray, {
+            "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
+        flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
+                   method, scale_covar, label, m_expected=K * m)
+    return GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
+        md, G, K, flat._a["residual"], model, indep))
