@@ -45,7 +45,12 @@ def _pad(rows, m, name, dtype, fill=0.0):
 
 
 def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
-    """Validate and batch the data of a Model fit (never modifies inputs)."""
+    """Validate and batch the data of a Model fit (never modifies inputs).
+
+    Points with weight 0 are masked: they leave the fit and its statistics
+    (``ndata``), as NaN points do under ``nan_policy="omit"``. Negative or
+    non-finite weights are errors.
+    """
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
     mask = None
@@ -101,6 +106,8 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
             raise ValueError("weights must be >= 0 (they multiply the residual, as 1/sigma)")
 
     valid = np.ones_like(y, dtype=bool) if mask is None else mask.copy()
+    if w is not None:  # a zero weight masks its point (which may then hold NaN)
+        valid &= w != 0
     bad = ~np.isfinite(y) & valid
     if bad.any():
         if nan_policy == "raise":
@@ -112,7 +119,7 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
             )
         if nan_policy == "omit":
             valid &= ~bad
-    if nan_policy != "propagate" or mask is not None:
+    if nan_policy != "propagate" or not valid.all():
         y = np.where(valid, y, 0.0).astype(dtype)
     if not valid.all():
         per_fit["mask"] = valid

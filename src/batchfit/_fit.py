@@ -11,7 +11,7 @@ import numpy as np
 from . import _stats
 from ._compat import resolve_dtype, x64_context
 from ._pack import batch_size_of, make_spec, pack
-from ._problem import ResidualTypeError, objective_residual
+from ._problem import ResidualShapeError, ResidualTypeError, objective_residual
 from ._result import FitResult
 from .solver import RESULTS, LMConfig, bucket_size, solve
 
@@ -45,6 +45,11 @@ def packed_args(packed, dtype) -> dict:
     }, dtype)
 
 
+_TRACING_ERRORS = (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError)
+_TRACING_HINT = ("it is traced by JAX, so use jax.numpy (jnp) inside it, not numpy or math, and "
+                 "no Python if/while on parameter values (use jnp.where).")
+
+
 def check_residual(resid, theta0, per_fit, shared, m_expected, label):
     """Trace one fit abstractly (no compile) to validate the residual shape.
 
@@ -55,8 +60,12 @@ def check_residual(resid, theta0, per_fit, shared, m_expected, label):
         out = jax.eval_shape(resid, theta0[0], one, shared)
     except ResidualTypeError:
         raise
+    except ResidualShapeError as err:  # the model's own output, not the residual's
+        raise ResidualShapeError(f"{label} {err}") from None
     except Exception as err:  # the user's function failed while tracing
         msg = f"{label} raised {type(err).__name__} while being evaluated: {err}"
+        if isinstance(err, _TRACING_ERRORS):
+            msg = f"{label} raised {type(err).__name__} while being evaluated: {_TRACING_HINT}\n{err}"
         try:  # keep the exception type where it can carry a plain message
             new = type(err)(msg)
             str(new)
@@ -73,12 +82,23 @@ def check_residual(resid, theta0, per_fit, shared, m_expected, label):
     return out.shape[0]
 
 
+def check_enough_points(spec, ndata, label):
+    """Raise unless some fit has at least as many valid points as free parameters."""
+    if np.all(ndata < spec.nfree):
+        raise ValueError(
+            f"{label}: {spec.nfree} free parameters but at most {int(ndata.max())} valid data points"
+        )
+
+
 def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, batched,
-        cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None):
+        cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None,
+        points_checked=False):
     """Solve, compute statistics and build the FitResult (inside x64 context).
 
     ``per_fit`` holds host arrays with a leading batch axis B; they are padded
     to the batch's bucket on the host and moved to the device once.
+    ``points_checked``: the caller (a chunked run) already checked the whole
+    batch with :func:`check_enough_points`.
     """
     theta0 = np.asarray(packed.theta0, dtype=dtype)
     m = check_residual(resid, theta0, per_fit, shared, m_expected, label)
@@ -86,10 +106,8 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         if m < spec.nfree:
             raise ValueError(f"{label}: {spec.nfree} free parameters but only {m} residuals")
         ndata = np.full(B, m)
-    elif np.all(ndata < spec.nfree):
-        raise ValueError(
-            f"{label}: {spec.nfree} free parameters but at most {int(ndata.max())} valid data points"
-        )
+    elif not points_checked:
+        check_enough_points(spec, ndata, label)
     cfg = cfg.resolved(dtype, spec.nfree)
     size = bucket_size(B)
     if size != B:  # pad with copies of the last fit: one compiled shape per bucket
@@ -128,7 +146,8 @@ def _shared_tree(args, kws, dtype):
 
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
-             max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None):
+             max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
+             chunk_size=None, checkpoint=None, progress=None):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -146,6 +165,13 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       dtype: ``"float32"`` or ``"float64"``; by default float64 unless every
         floating input array is float32.
       config: an :class:`LMConfig` for further options.
+      chunk_size: fit a batch (parameter arrays of shape (N,)) in chunks of
+        this many problems; the result equals the unchunked fit's.
+      checkpoint: a directory where each finished chunk is saved; a rerun
+        with the same inputs loads those chunks instead of refitting them.
+      progress: ``None`` (a tqdm bar when there is more than one chunk and
+        tqdm is installed), ``True``, ``False``, or ``progress(done, total)``
+        called after each chunk.
 
     Returns:
       :class:`~batchfit.FitResult`.
@@ -172,6 +198,9 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
-        return run(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
-                   params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
-                   method, scale_covar, label)
+        from ._chunked import run as run_chunked
+
+        return run_chunked(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
+                           params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
+                           method, scale_covar, label, chunk_size=chunk_size,
+                           checkpoint=checkpoint, progress=progress)

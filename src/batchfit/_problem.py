@@ -17,6 +17,10 @@ class ResidualTypeError(TypeError):
     """A model returned values of a non-floating dtype."""
 
 
+class ResidualShapeError(ValueError):
+    """A model returned an array whose shape is not that of one dataset."""
+
+
 def _external_values(spec, v_free, p):
     return values_from_external(spec, v_free, p["fixed"], p["tied_lo"], p["tied_hi"])
 
@@ -56,6 +60,8 @@ def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, extern
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
         d = p["data"]
+        if out.shape not in ((), (1,), d["y"].shape):  # a scalar broadcasts
+            raise ResidualShapeError(f"returned shape {out.shape}, but a dataset has shape {d['y'].shape}")
         r = jnp.ravel(out) - d["y"]
         w = d.get("weights", shared["data"].get("weights"))
         if w is not None:
