@@ -5,6 +5,8 @@ datasets in one call. Models are plain JAX functions; autodiff gives exact
 Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 """
 
+from ._curve_fit import OptimizeWarning, curve_fit
+from ._export import load_result
 from ._fit import minimize
 from ._model import Model
 from ._result import FitResult
@@ -19,11 +21,14 @@ __all__ = [
     "FitResult",
     "LMConfig",
     "Model",
+    "OptimizeWarning",
     "Parameter",
     "Parameters",
     "RESULTS",
     "create_params",
+    "curve_fit",
     "fit_report",
+    "load_result",
     "minimize",
     "__version__",
 ]

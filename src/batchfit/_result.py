@@ -59,7 +59,8 @@ class FitResult:
         if not -n <= i < n:
             raise IndexError(f"fit index {i} out of range for a batch of {n}")
         i = int(i) % n
-        extras = {k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
+        extras = {k: (_cut_dict(v, i, n) if isinstance(v, dict)
+                      else v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
                   for k, v in self.extras.items()}
         return FitResult(spec=self._spec, template=self._template, method=self.method, batched=False,
                          extras=extras, **{k: v[i:i + 1] for k, v in self._a.items()})
@@ -137,3 +138,48 @@ class FitResult:
         if self.batched:
             return f"<FitResult: {len(self)} fits, {int(np.sum(self.success))} succeeded, method={self.method}>"
         return f"<FitResult: success={self.success}, chisqr={self.chisqr:.6g}, nfev={self.nfev}, method={self.method}>"
+
+    # -- export and plots (batchfit._export, batchfit.plot) --------------
+    def to_dict(self) -> dict:
+        """Everything the result holds, as plain Python values and numpy
+        arrays (see :func:`batchfit._export.to_dict` for the layout)."""
+        from ._export import to_dict
+
+        return to_dict(self)
+
+    def to_dataframe(self):
+        """pandas DataFrame, one row per fit: ``<name>``, ``<name>_stderr``,
+        ``chisqr``, ``redchi``, ``aic``, ``bic``, ``nfev``, ``ndata``,
+        ``status`` (name), ``success``, ``message``."""
+        from ._export import to_dataframe
+
+        return to_dataframe(self)
+
+    def save(self, path) -> None:
+        """Write to ``path``: .npz (no pickle) or .json; read back with
+        :func:`batchfit.load_result`."""
+        from ._export import save
+
+        save(self, path)
+
+    def plot(self, **kwargs):
+        """Data, best fit and residuals of one fit (matplotlib Figure); see
+        :func:`batchfit.plot.plot_fit`. For a batch use ``result[i].plot()``."""
+        from .plot import plot_fit
+
+        return plot_fit(self, **kwargs)
+
+    def plot_batch(self, **kwargs):
+        """Overview of a batch (matplotlib Figure); see
+        :func:`batchfit.plot.plot_batch`."""
+        from .plot import plot_batch
+
+        return plot_batch(self, **kwargs)
+
+
+def _cut_dict(d, i, n):
+    """Fit i of the arrays in a dict extra (a Model's independent variables):
+    per-fit arrays there are (N, ...) with at least two axes; 1-D ones are
+    shared by every fit."""
+    return {k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[0] == n else v)
+            for k, v in d.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._expr import dependency_order
 from ._parameter import Parameter
 
 
@@ -110,6 +111,63 @@ class Parameters(dict):
 
     def pretty_print(self):
         print(self.pretty_repr())
+
+    @classmethod
+    def from_lmfit(cls, lmfit_params) -> "Parameters":
+        """Parameters from an ``lmfit.Parameters``: value, min, max, vary,
+        expr and stderr (where set) of each, in order.
+
+        Example:
+          >>> import lmfit
+          >>> lp = lmfit.Parameters()
+          >>> lp.add("amp", 2.0, min=0); lp.add("half", expr="amp / 2")
+          >>> p = Parameters.from_lmfit(lp)
+          >>> p["amp"].min, p["half"].expr, p.valuesdict()["half"]
+          (0.0, 'amp / 2', 1.0)
+        """
+        out = cls()
+        for name, lp in lmfit_params.items():
+            p = Parameter(name, value=lp.value, vary=lp.vary, min=lp.min, max=lp.max)
+            p.stderr = None if lp.stderr is None else float(lp.stderr)
+            out[name] = p
+        for name, lp in lmfit_params.items():
+            if lp.expr is not None and str(lp.expr).strip():
+                out[name].expr = lp.expr
+        dependency_order({n: p.expr for n, p in out.items() if p.expr is not None}, set(out))
+        return out
+
+    def to_lmfit(self):
+        """An ``lmfit.Parameters`` with the same value, min, max, vary, expr
+        and stderr (where set). Scalar values only: for a batch, convert one
+        fit (``result[i].params``).
+
+        Example:
+          >>> p = create_params(amp={"value": 2.0, "min": 0}, half={"expr": "amp / 2"})
+          >>> lp = p.to_lmfit()
+          >>> lp["amp"].min, lp["half"].expr, lp["half"].value
+          (0.0, 'amp / 2', 1.0)
+        """
+        for name, p in self.items():
+            for attr in ("value", "min", "max", "stderr"):
+                v = getattr(p, attr)
+                if isinstance(v, np.ndarray):
+                    raise ValueError(
+                        f"to_lmfit: parameter {name!r} {attr} is an array of shape {v.shape} (a batch); "
+                        "lmfit holds one value per parameter: convert one fit, e.g. result[i].params"
+                    )
+        try:
+            import lmfit
+        except ImportError as err:
+            raise ImportError("Parameters.to_lmfit needs lmfit: pip install lmfit") from err
+        out = lmfit.Parameters()
+        for name, p in self.items():
+            out.add(name, value=p.value, vary=p.vary and p.expr is None, min=p.min, max=p.max)
+        for name in dependency_order({n: p.expr for n, p in self.items() if p.expr is not None}, set(self)):
+            out[name].set(expr=self[name].expr)
+        for name, p in self.items():
+            if p.stderr is not None:
+                out[name].stderr = float(p.stderr)
+        return out
 
 
 def create_params(**kwargs) -> Parameters:

@@ -1,0 +1,223 @@
+"""FitResult -> dict, pandas DataFrame, .npz/.json files, and back.
+
+``to_dict`` is the one faithful description of a result: the parameter
+template (names, values, bounds, vary, expr), the parameter structure, every
+per-fit array and the numeric extras of a Model fit (``best_fit``, ``data``,
+``weights``, ``mask``, independent variables). Objects that are not data
+(the ``Model`` itself) are left out. Files hold exactly that dict: .npz with
+the arrays as entries and the rest as one JSON string (loaded with
+``allow_pickle=False``), or .json with arrays as tagged lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ._pack import ParamSpec
+from ._result import ARRAYS, FitResult
+from .params import Parameter, Parameters
+from .solver import RESULTS
+
+FORMAT = "batchfit.FitResult"
+VERSION = 1
+STAT_COLUMNS = ("chisqr", "redchi", "aic", "bic", "nfev", "ndata", "status", "success", "message")
+
+
+# -- dict -------------------------------------------------------------------
+def _plain(v):
+    """``v`` as plain Python/numpy data, or raise TypeError."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, dict):
+        out = {}
+        for k, u in v.items():
+            try:
+                out[str(k)] = _plain(u)
+            except TypeError:
+                continue
+        return out
+    if isinstance(v, (list, tuple)) or (hasattr(v, "__array__") and not callable(v)):
+        try:
+            a = np.asarray(v)
+        except ValueError:  # ragged nesting
+            a = None
+        if a is not None and a.dtype.kind in "biuf":
+            return a
+    raise TypeError(f"not data: {type(v).__name__}")
+
+
+def to_dict(result: FitResult) -> dict:
+    """A FitResult as a dict of plain Python values and numpy arrays.
+
+    Keys: ``format``, ``version``, ``method``, ``batched``, ``spec``
+    (``names``, ``free``, ``fixed``, ``tied`` as ``[name, expr]`` pairs),
+    ``params`` (the starting Parameters: name -> ``value``, ``min``,
+    ``max``, ``vary``, ``expr``), ``arrays`` (every per-fit array, leading
+    batch axis, e.g. ``values`` over ``spec["names"]``, ``covar`` over
+    ``spec["free"]``) and ``extras`` (numeric extras such as ``best_fit``).
+    ``json.dumps(d, default=lambda a: a.tolist())`` serialises it; non-finite
+    numbers then appear as NaN/Infinity, as Python's json writes them.
+    """
+    spec = result._spec
+    params = {n: {"value": p.value, "min": p.min, "max": p.max, "vary": p.vary, "expr": p.expr}
+              for n, p in result._template.items()}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "method": result.method,
+        "batched": bool(result.batched),
+        "spec": {"names": list(spec.names), "free": list(spec.free), "fixed": list(spec.fixed),
+                 "tied": [list(t) for t in spec.tied]},
+        "params": params,
+        "arrays": {k: result._a[k] for k in ARRAYS},
+        "extras": _plain(result.extras) | _model_name(result.extras),
+    }
+
+
+def _model_name(extras) -> dict:
+    """The Model's name (the Model itself is not data), for titles."""
+    name = getattr(extras.get("model"), "name", None)
+    return {"model_name": str(name)} if name is not None else {}
+
+
+def from_dict(d: dict) -> FitResult:
+    """The FitResult described by :func:`to_dict`'s output."""
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ValueError(f"not a saved batchfit FitResult (format is not {FORMAT!r})")
+    if d.get("version") != VERSION:
+        raise ValueError(f"unsupported FitResult format version {d.get('version')!r} (expected {VERSION})")
+    s = d["spec"]
+    spec = ParamSpec(tuple(s["names"]), tuple(s["free"]), tuple(s["fixed"]),
+                     tuple((n, ex) for n, ex in s["tied"]))
+    template = Parameters()
+    for name, f in d["params"].items():
+        template.add(Parameter(name, value=f["value"], vary=f["vary"], min=f["min"], max=f["max"],
+                               expr=f["expr"]))
+    missing = set(ARRAYS) - set(d["arrays"])
+    if missing:
+        raise ValueError(f"saved FitResult lacks arrays {sorted(missing)}")
+    return FitResult(spec=spec, template=template, method=d["method"], batched=bool(d["batched"]),
+                     extras=dict(d.get("extras") or {}), **{k: d["arrays"][k] for k in ARRAYS})
+
+
+# -- pandas -----------------------------------------------------------------
+def to_dataframe(result: FitResult):
+    """One row per fit: each parameter and its stderr, then statistics.
+
+    Columns: ``<name>``, ``<name>_stderr`` for every parameter, then
+    ``chisqr``, ``redchi``, ``aic``, ``bic``, ``nfev``, ``ndata``,
+    ``status`` (the :class:`RESULTS` name), ``success``, ``message``.
+    """
+    try:
+        import pandas as pd
+    except ImportError as err:
+        raise ImportError("FitResult.to_dataframe needs pandas: pip install batchfit[pandas]") from err
+    a = result._a
+    cols = {}
+    for j, n in enumerate(result._spec.names):
+        for key, arr in ((n, a["values"]), (f"{n}_stderr", a["stderr_all"])):
+            if key in cols or key in STAT_COLUMNS:
+                raise ValueError(f"to_dataframe: column {key!r} of parameter {n!r} clashes with another column")
+            cols[key] = arr[:, j]
+    codes = [RESULTS(int(c)) for c in a["status"]]
+    cols.update(chisqr=a["chisqr"], redchi=a["redchi"], aic=a["aic"], bic=a["bic"], nfev=a["nfev"],
+                ndata=a["ndata"], status=[c.name for c in codes], success=[c.success for c in codes],
+                message=[c.message for c in codes])
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(codes), name="fit"))
+
+
+# -- files ------------------------------------------------------------------
+def _encode(tree, store, path=""):
+    """Replace arrays in ``tree`` by tags; ``store(key, array)`` keeps them.
+
+    An array broadcast along its leading axis (a stride-0 view, as per-fit
+    copies of shared data) is stored once with its length.
+    """
+    if isinstance(tree, dict):
+        return {k: _encode(v, store, f"{path}/{k}" if path else k) for k, v in tree.items()}
+    if isinstance(tree, np.ndarray):
+        if tree.ndim and tree.shape[0] > 1 and tree.strides[0] == 0:
+            return {"__broadcast__": tree.shape[0], "array": _encode(tree[0], store, path)}
+        return {"__ndarray__": store(path, tree)}
+    if isinstance(tree, float) and not np.isfinite(tree):
+        return {"__float__": repr(tree)}
+    return tree
+
+
+def _decode(tree, fetch):
+    if isinstance(tree, dict):
+        if "__ndarray__" in tree:
+            return fetch(tree["__ndarray__"])
+        if "__broadcast__" in tree:
+            a = _decode(tree["array"], fetch)
+            return np.broadcast_to(a, (int(tree["__broadcast__"]),) + a.shape)
+        if "__float__" in tree:
+            return float(tree["__float__"])
+        return {k: _decode(v, fetch) for k, v in tree.items()}
+    return tree
+
+
+def _json_array(a):
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "data": a.ravel().tolist()}
+
+
+def _kind(path) -> str:
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in (".npz", ".json"):
+        raise ValueError(f"path must end in .npz or .json, got {os.fspath(path)!r}")
+    return ext
+
+
+def save(result: FitResult, path) -> None:
+    """Write ``result`` to ``path`` (.npz or .json, chosen by the suffix)."""
+    ext = _kind(path)
+    d = to_dict(result)
+    if ext == ".json":
+        tree = _encode(d, lambda key, a: _json_array(a))
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(tree, fh, allow_nan=True)
+        return
+    arrays = {}
+
+    def keep(key, a):
+        arrays[key] = a
+        return key
+
+    meta = _encode(d, keep)
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, __meta__=np.array(json.dumps(meta, allow_nan=False)), **arrays)
+
+
+def load_result(path) -> FitResult:
+    """Read a FitResult written by :meth:`FitResult.save` (.npz or .json).
+
+    No pickle is involved (.npz files are read with ``allow_pickle=False``).
+    The result's params, stderr, correlations, statistics, report and the
+    data of a Model fit equal the saved ones; the Model object is not saved.
+
+    Example:
+      >>> import os, tempfile, numpy as np, batchfit as bf
+      >>> x = np.linspace(0, 1, 11)
+      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(2 * x + 1 + 0.1 * np.sin(9 * x), x=x)
+      >>> path = os.path.join(tempfile.mkdtemp(), "fit.npz")
+      >>> res.save(path)
+      >>> back = bf.load_result(path)
+      >>> bf.fit_report(back) == bf.fit_report(res), back.params["a"].stderr == res.params["a"].stderr
+      (True, True)
+    """
+    ext = _kind(path)
+    if ext == ".json":
+        with open(path, encoding="utf-8") as fh:
+            tree = json.load(fh)
+        fetch = lambda t: np.array(t["data"], dtype=np.dtype(t["dtype"])).reshape(t["shape"])  # noqa: E731
+        return from_dict(_decode(tree, fetch))
+    with np.load(path, allow_pickle=False) as z:
+        if "__meta__" not in z.files:
+            raise ValueError(f"{os.fspath(path)!r} is not a saved batchfit FitResult")
+        meta = json.loads(str(z["__meta__"]))
+        return from_dict(_decode(meta, lambda key: z[key]))
