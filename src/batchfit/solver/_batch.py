@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _shard
 from ._config import LMConfig
 from ._lm import lm_init, lm_step
 from ._results import RESULTS, LMState
@@ -105,7 +106,17 @@ def solve(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> Solve
 
     Returns:
       :class:`SolveOutput`. Never raises for a bad fit: its status says.
+
+    With several local devices (or ``cfg.devices`` set) the batch axis is
+    sharded across them (see ``_shard.py``); with one, nothing changes.
     """
+    if _shard.wanted(cfg.devices):
+        return _shard.solve(resid_fn, theta0, args, shared, cfg, progress)
+    return solve_local(resid_fn, theta0, args, shared, cfg, progress)
+
+
+def solve_local(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> SolveOutput:
+    """:func:`solve` on the device that holds the inputs (no sharding)."""
     B = theta0.shape[0]
     size = bucket_size(B)
     if size != B:

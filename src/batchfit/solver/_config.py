@@ -31,6 +31,11 @@ class LMConfig:
         compactions of the batch.
       linear_solver: ``"qr"`` (QR of J; accurate, the default) or
         ``"cholesky"`` (normal equations; faster, squares the conditioning).
+      devices: where a batch runs. ``None`` (default): every local device
+        of the default backend, the batch axis sharded across them when
+        there are several (one device, or a ``jax.default_device``
+        setting: no sharding); an int ``k``: the first ``k`` local devices
+        (``1`` turns sharding off); a sequence of ``jax.Device``: those.
     """
 
     method: str = "lm"
@@ -41,8 +46,14 @@ class LMConfig:
     tau: float = 0.1
     round_steps: int = 8
     linear_solver: str = "qr"
+    devices: object = None
 
     def __post_init__(self):
+        d = self.devices
+        if isinstance(d, (bool, np.bool_)) or (isinstance(d, (int, np.integer)) and d < 1):
+            raise ValueError(f"devices must be None, an int >= 1 or a sequence of devices, got {d!r}")
+        if d is not None and not isinstance(d, (int, np.integer)):
+            object.__setattr__(self, "devices", tuple(d))  # hashable: a jit static argument
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         for name in ("ftol", "xtol"):
