@@ -116,8 +116,8 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         raise ValueError(f"{label}: {nvarys} free parameters but at most {int(ndata.max())} valid data points")
     packed = pack(pe, spec, G * K)
     names, indep = tuple(model.param_names), tuple(model.independent_vars)
-    resid_d = split_residual(model_residual(model.func, spec, names, indep), n, idx_s, idx_l)
-    resid_ext_d = split_residual(model_residual(model.func, spec, names, indep, True), n, idx_s, idx_l)
+    resid_d = split_residual(model_residual(model.eval_fn, spec, names, indep), n, idx_s, idx_l)
+    resid_ext_d = split_residual(model_residual(model.eval_fn, spec, names, indep, True), n, idx_s, idx_l)
     cfg = cfg.resolved(dtype, g + l)
 
     def grouped(a):

@@ -95,9 +95,9 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
         return fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
                          method=method, label=label)
     packed = pack(fp, spec, G)
-    resid = group_residual(model.func, spec, tuple(model.param_names), tuple(model.independent_vars),
+    resid = group_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
                            lay.shared, K)
-    resid_ext = group_residual(model.func, spec, tuple(model.param_names),
+    resid_ext = group_residual(model.eval_fn, spec, tuple(model.param_names),
                                tuple(model.independent_vars), lay.shared, K, True)
     with x64_context(dtype):
         per_fit = packed_args(packed, dtype)

@@ -20,12 +20,8 @@ def gformat(val, length=11):
     return f"{val: .{length - 7}e}"
 
 
-def _single(result, show_correl=True, min_correl=0.1) -> str:
-    params = result.params
-    names = list(params)
-    width = max(len(n) for n in names)
-    out = [
-        "[[Fit Statistics]]",
+def _stat_lines(result) -> list[str]:
+    return [
         f"    # fitting method   = {result.method}",
         f"    # function evals   = {int(result.nfev)}",
         f"    # data points      = {int(result.ndata)}",
@@ -35,6 +31,44 @@ def _single(result, show_correl=True, min_correl=0.1) -> str:
         f"    Akaike info crit   = {gformat(result.aic).strip()}",
         f"    Bayesian info crit = {gformat(result.bic).strip()}",
     ]
+
+
+def _var_line(n, p, width, free: bool) -> str:
+    """``name: value +/- stderr (rel%) (init = ...)``, ``== 'expr'`` or ``(fixed)``."""
+    head = f"    {n}:{' ' * (width - len(n))} "
+    if not free and p.expr is None:
+        return f"{head} {float(p.value): .7g} (fixed)"
+    sval = gformat(p.value)
+    if p.stderr is not None and np.isfinite(p.stderr):
+        rel = f" ({abs(p.stderr / p.value):.2%})" if p.value != 0 else ""
+        sval = f"{sval} +/-{gformat(p.stderr)}{rel}"
+    if p.expr is not None:
+        return f"{head}{sval} == '{p.expr}'"
+    note = ""
+    if np.isclose(p.value, p.min, rtol=1e-8, atol=0) or np.isclose(p.value, p.max, rtol=1e-8, atol=0):
+        note = " (at boundary)"
+    return f"{head}{sval} (init = {float(p.init_value):.7g}){note}"
+
+
+def _correl_lines(names, C, min_correl) -> list[str]:
+    corr = []
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if abs(C[i, j]) > min_correl:
+                corr.append((f"{names[i]}, {names[j]}", C[i, j]))
+    if not corr:
+        return []
+    corr.sort(key=lambda t: -abs(t[1]))
+    w = max(len(k) for k, _ in corr)
+    return ([f"[[Correlations]] (unreported correlations are < {min_correl:.3f})"]
+            + [f"    C({k}){' ' * (w - len(k))} = {v:+.4f}" for k, v in corr])
+
+
+def _single(result, show_correl=True, min_correl=0.1) -> str:
+    params = result.params
+    names = list(params)
+    width = max(len(n) for n in names)
+    out = ["[[Fit Statistics]]"] + _stat_lines(result)
     if not result.success:
         out.append(f"##  Warning: fit did not converge: {result.message}")
     if not result.errorbars:
@@ -47,37 +81,34 @@ def _single(result, show_correl=True, min_correl=0.1) -> str:
                 out.append(f"    {n}:{' ' * (width - len(n))}  at boundary")
         out.append("    (one or more variables did not affect the fit, or the fit failed)")
     out.append("[[Variables]]")
-    for n in names:
-        p = params[n]
-        head = f"    {n}:{' ' * (width - len(n))} "
-        if n not in result.var_names and p.expr is None:
-            out.append(f"{head} {float(p.value): .7g} (fixed)")
-            continue
-        sval = gformat(p.value)
-        if p.stderr is not None and np.isfinite(p.stderr):
-            rel = f" ({abs(p.stderr / p.value):.2%})" if p.value != 0 else ""
-            sval = f"{sval} +/-{gformat(p.stderr)}{rel}"
-        if p.expr is not None:
-            out.append(f"{head}{sval} == '{p.expr}'")
-        else:
-            note = ""
-            if np.isclose(p.value, p.min, rtol=1e-8, atol=0) or np.isclose(p.value, p.max, rtol=1e-8, atol=0):
-                note = " (at boundary)"
-            out.append(f"{head}{sval} (init = {float(p.init_value):.7g}){note}")
+    out += [_var_line(n, params[n], width, n in result.var_names) for n in names]
     if show_correl and result.errorbars:
-        corr = []
-        vn = result.var_names
-        C = result.correl
-        for i in range(len(vn)):
-            for j in range(i + 1, len(vn)):
-                if abs(C[i, j]) > min_correl:
-                    corr.append((f"{vn[i]}, {vn[j]}", C[i, j]))
-        corr.sort(key=lambda t: -abs(t[1]))
-        if corr:
-            out.append(f"[[Correlations]] (unreported correlations are < {min_correl:.3f})")
-            w = max(len(k) for k, _ in corr)
-            out += [f"    C({k}){' ' * (w - len(k))} = {v:+.4f}" for k, v in corr]
+        out += _correl_lines(result.var_names, result.correl, min_correl)
     return "\n".join(out)
+
+
+def _status_lines(result) -> list[str]:
+    out = ["[[Status]]"]
+    for name, k in sorted(result.summary_counts().items(), key=lambda t: -t[1]):
+        out.append(f"    {name:<16s} {k:>10d}  {RESULTS[name].message}")
+    return out
+
+
+def _distribution_lines(rows, ok) -> list[str]:
+    """Median and 5%/95% quantiles of each (name, values) row over the
+    successful fits (rows whose leading axis matches ``ok``)."""
+    out = ["[[Distribution over successful fits]] (median, 5% and 95% quantiles)"]
+    width = max(len(r[0]) for r in rows)
+    for nm, v in rows:
+        v = np.asarray(v)
+        v = v[ok] if v.shape[:1] == ok.shape else v
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            out.append(f"    {nm:<{width}s}  (no successful fit)")
+            continue
+        q = np.quantile(v, [0.5, 0.05, 0.95])
+        out.append(f"    {nm:<{width}s}  {gformat(q[0])}  [{gformat(q[1])}, {gformat(q[2])}]")
+    return out
 
 
 def _batch(result) -> str:
@@ -90,23 +121,11 @@ def _batch(result) -> str:
         f"    # succeeded        = {int(ok.sum())} ({ok.mean():.2%})",
         f"    # variables        = {result.nvarys}",
         f"    function evals     = median {np.median(result.nfev):.0f}, max {np.max(result.nfev)}",
-        "[[Status]]",
     ]
-    for name, k in sorted(result.summary_counts().items(), key=lambda t: -t[1]):
-        out.append(f"    {name:<16s} {k:>10d}  {RESULTS[name].message}")
-    out.append("[[Distribution over successful fits]] (median, 5% and 95% quantiles)")
-    rows = [(nm, np.asarray(result.params[nm].value)) for nm in result.params]
-    rows.append(("redchi", np.asarray(result.redchi)))
-    width = max(len(r[0]) for r in rows)
-    for nm, v in rows:
-        v = v[ok] if v.shape == ok.shape else v
-        v = v[np.isfinite(v)]
-        if v.size == 0:
-            out.append(f"    {nm:<{width}s}  (no successful fit)")
-            continue
-        q = np.quantile(v, [0.5, 0.05, 0.95])
-        out.append(f"    {nm:<{width}s}  {gformat(q[0])}  [{gformat(q[1])}, {gformat(q[2])}]")
-    return "\n".join(out)
+    out += _status_lines(result)
+    rows = [(nm, result.params[nm].value) for nm in result.params]
+    rows.append(("redchi", result.redchi))
+    return "\n".join(out + _distribution_lines(rows, ok))
 
 
 def fit_report(result, show_correl=True, min_correl=0.1) -> str:
@@ -118,6 +137,12 @@ def fit_report(result, show_correl=True, min_correl=0.1) -> str:
     counts by status and the distribution of each parameter and of redchi.
     Index a batch (``result[i]``) for the full report of one fit.
     """
+    from ._group_result import GroupFitResult
+
+    if isinstance(result, GroupFitResult):
+        from ._group_report import group_report
+
+        return group_report(result, show_correl, min_correl)
     if result.batched and len(result) != 1:
         return _batch(result)
     return _single(result if not result.batched else result[0], show_correl, min_correl)

@@ -1,0 +1,89 @@
+"""Reports of shared-parameter group fits (lmfit's layout, grouped)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._stats import correlations
+from .params import Parameter
+from .report import (_correl_lines, _distribution_lines, _single, _stat_lines, _status_lines,
+                     _var_line, gformat)
+
+MAX_LISTED = 12  # per-dataset parameters are listed one by one up to this many datasets
+
+
+def _header(result) -> list[str]:
+    per = ", ".join(result.local_names) or "(none)"
+    return [
+        "[[Group]]",
+        f"    # datasets         = {result.ndatasets}",
+        f"    shared             = {', '.join(result.shared_names) or '(none)'}",
+        f"    per dataset        = {per}" + (
+            f" (listed as name_0 ... name_{result.ndatasets - 1})" if result.local_names else ""),
+        f"    solver             = {result.solver}",
+    ]
+
+
+def _local_param(p, k):
+    q = Parameter(f"{p.name}_{k}", float(p.value[k]), vary=p.vary, min=p.min if np.ndim(p.min) == 0
+                  else float(p.min[k]), max=p.max if np.ndim(p.max) == 0 else float(p.max[k]),
+                  expr=p.expr)
+    q.stderr = float(p.stderr[k])
+    q.init_value = float(p.init_value[k])
+    return q
+
+
+def _one_group(result, show_correl, min_correl) -> str:
+    out = _header(result)
+    if result.flat is not None:  # dense: the flat fit is the lmfit-style report
+        return "\n".join(out + [_single(result.flat, show_correl, min_correl)])
+    params = result.params
+    out += ["[[Fit Statistics]]"] + _stat_lines(result)
+    if not result.success:
+        out.append(f"##  Warning: fit did not converge: {result.message}")
+    if not result.errorbars:
+        out.append("##  Warning: uncertainties could not be estimated "
+                   "(one or more variables did not affect the fit, or the fit failed)")
+    width = max(len(n) for n in params) + len(str(result.ndatasets)) + 1
+    out.append("[[Shared Variables]]")
+    out += [_var_line(n, params[n], width, params[n].vary) for n in result.shared_names]
+    out.append("[[Per-dataset Variables]]")
+    K = result.ndatasets
+    if K <= MAX_LISTED:
+        for n in result.local_names:
+            out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, params[n].vary)
+                    for k in range(K)]
+    else:
+        rows = [(n, params[n].value) for n in result.local_names]
+        rows += [(f"{n} stderr", params[n].stderr) for n in result.local_names]
+        out += ["    (distribution over datasets: median, 5% and 95% quantiles)"]
+        out += _distribution_lines(rows, np.ones(K, bool))[1:]
+    if show_correl and result.errorbars and result.covar_shared is not None:
+        names = [n for n in result.shared_names if params[n].vary and params[n].expr is None]
+        out += _correl_lines(names, correlations(result.covar_shared[0]), min_correl)
+    return "\n".join(out)
+
+
+def group_report(result, show_correl=True, min_correl=0.1) -> str:
+    """The report of one group (lmfit's layout, shared variables first), or
+    a summary over G groups."""
+    if not result.batched or len(result) == 1:
+        return _one_group(result if not result.batched else result[0], show_correl, min_correl)
+    ok = np.asarray(result.success)
+    out = _header(result)
+    out[0] = "[[Group Batch Summary]]"
+    out += [
+        f"    # groups           = {len(result)}",
+        f"    # succeeded        = {int(ok.sum())} ({ok.mean():.2%})",
+        f"    # fitting method   = {result.method}",
+        f"    # variables        = {result.nvarys} per group",
+        f"    function evals     = median {np.median(result.nfev):.0f}, max {np.max(result.nfev)}",
+    ]
+    out += _status_lines(result)
+    rows = [(n, result.params[n].value) for n in result.params]
+    rows.append(("redchi", result.redchi))
+    out += _distribution_lines(rows, ok)
+    return "\n".join(out)
+
+
+__all__ = ["group_report", "gformat"]
