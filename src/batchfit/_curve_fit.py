@@ -257,7 +257,7 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     start = _feasible_start(lb, ub) if start is None else _per_fit_shape(start, "p0", n, B, batched)
     params = Parameters()
     for j, nm in enumerate(names):
-        col = [a[:, j] if batched else float(a[0, j]) for a in (start, lb, ub)]
+        col = [float(a[0, j]) if np.all(a[:, j] == a[0, j]) else a[:, j] for a in (start, lb, ub)]
         params.add(nm, value=col[0], min=col[1], max=col[2])
     dt = resolve_dtype(dtype, np.asarray(ydata), np.asarray(xdata))
     spec = make_spec(params)

@@ -203,11 +203,11 @@ def load_result(path) -> FitResult:
     Example:
       >>> import os, tempfile, numpy as np, batchfit as bf
       >>> x = np.linspace(0, 1, 11)
-      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(2 * x + 1 + 0.1 * np.sin(9 * x), x=x)
-      >>> path = os.path.join(tempfile.mkdtemp(), "fit.npz")
-      >>> res.save(path)
-      >>> back = bf.load_result(path)
-      >>> bf.fit_report(back) == bf.fit_report(res), back.params["a"].stderr == res.params["a"].stderr
+      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(2 * x + 1 + 0.1 * np.sin(9 * x), x=x, a=1, b=0)
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     res.save(os.path.join(folder, "fit.npz"))
+      ...     back = bf.load_result(os.path.join(folder, "fit.npz"))
+      >>> bf.fit_report(back) == bf.fit_report(res), bool(back.params["a"].stderr == res.params["a"].stderr)
       (True, True)
     """
     ext = _kind(path)

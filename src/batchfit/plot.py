@@ -103,7 +103,7 @@ def plot_fit(result, *, fig=None, show_init=True, title=None):
       >>> import matplotlib; matplotlib.use("Agg")
       >>> import matplotlib.pyplot as plt, numpy as np, batchfit as bf
       >>> x = np.linspace(0, 1, 21)
-      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(2 * x + 1 + 0.1 * np.cos(7 * x), x=x)
+      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(2 * x + 1 + 0.1 * np.cos(7 * x), x=x, a=1, b=0)
       >>> fig = res.plot()
       >>> [ax.get_ylabel() for ax in fig.axes]
       ['y', 'residual']
@@ -151,7 +151,11 @@ def _hist(ax, v, bins, log_ok=False):
     if v.size == 0:
         ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
         return
-    if log_ok and v.min() > 0 and v.max() > 100 * v.min():
+    lo, hi = float(v.min()), float(v.max())
+    scale = max(abs(lo), abs(hi), 1e-300)
+    if hi - lo <= 1e-9 * scale:  # (nearly) one value: one bin around it
+        ax.hist(v, bins=1, range=(lo - 1e-6 * scale, hi + 1e-6 * scale))
+    elif log_ok and lo > 0 and hi > 100 * lo:
         ax.hist(v, bins=np.geomspace(v.min(), v.max(), bins + 1))
         ax.set_xscale("log")
     else:
@@ -171,7 +175,7 @@ def plot_batch(result, *, n_worst=4, bins=30, fig=None):
       >>> import matplotlib.pyplot as plt, numpy as np, batchfit as bf
       >>> x = np.linspace(0, 1, 21)
       >>> data = np.outer([1.0, 2.0, 3.0], x) + 0.1 * np.cos(7 * x)
-      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(data, x=x)
+      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(data, x=x, a=1, b=0)
       >>> fig = res.plot_batch(n_worst=2)
       >>> [ax.get_title() for ax in fig.axes][:4]
       ['a', 'b', 'redchi', 'status']
