@@ -219,7 +219,7 @@ class _Checkpoint:
 # --------------------------------------------------------------------------
 # chunked run
 # --------------------------------------------------------------------------
-_PER_FIT = ("packed", "per_fit", "ndata")
+_RUN_SIGNATURE = inspect.signature(_fit.run)
 
 
 def _slice(args: dict, start: int, stop: int) -> dict:
@@ -244,9 +244,9 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
     chunk_size = check_chunk_size(chunk_size)
     path = check_checkpoint(checkpoint)
     progress = check_progress(progress)
-    if chunk_size is None and path is None and progress in (None, False):
+    if chunk_size is None and path is None and (progress is None or progress is False):
         return _fit.run(*args, **kwargs)
-    a = dict(inspect.signature(_fit.run).bind(*args, **kwargs).arguments)
+    a = dict(_RUN_SIGNATURE.bind(*args, **kwargs).arguments)
     B = int(a["B"])
     cs = B if chunk_size is None else min(chunk_size, B)
     bounds = [(s, min(s + cs, B)) for s in range(0, B, cs)]
