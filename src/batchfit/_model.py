@@ -8,9 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _chunked
 from ._compat import resolve_dtype, x64_context
 from ._data import prepare
-from ._fit import host_arrays, make_config, packed_args, run
+from ._fit import host_arrays, make_config, packed_args
 from ._pack import batch_size_of, make_spec, pack
 from ._problem import model_residual
 from .params import Parameters
@@ -96,7 +97,7 @@ class Model:
 
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
             scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
-            config=None, **kwargs):
+            config=None, chunk_size=None, checkpoint=None, progress=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
 
         Args:
@@ -106,6 +107,14 @@ class Model:
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).
           method: ``"leastsq"`` (LM) or ``"gauss_newton"``.
           nan_policy: ``"raise"`` (default), ``"omit"`` or ``"propagate"``.
+          chunk_size: fit the N datasets in chunks of this many; the result
+            equals the unchunked fit's.
+          checkpoint: a directory where each finished chunk is saved; a rerun
+            with the same inputs loads those chunks instead of refitting them
+            (different inputs: :class:`~batchfit.CheckpointError`).
+          progress: ``None`` (a tqdm bar when there is more than one chunk
+            and tqdm is installed), ``True``, ``False``, or a callable
+            ``progress(done, total)`` called after each chunk.
           **kwargs: independent variables (e.g. ``x=x``), shape (m,) shared
             or (N, m) per fit, and parameter values to override.
 
@@ -145,9 +154,10 @@ class Model:
             per_fit["indep"] = host_arrays(md.indep_fit, dt)
             shared = jax.tree_util.tree_map(jnp.asarray, {
                 "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
-            result = run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata, md.B,
-                         md.batched, cfg, dt, method, scale_covar, f"Model {self.name!r}",
-                         m_expected=md.m)
+            result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
+                                  md.B, md.batched, cfg, dt, method, scale_covar, f"Model {self.name!r}",
+                                  m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
+                                  progress=progress)
         y = md.per_fit["y"]
         w = md.per_fit.get("weights", md.shared.get("weights"))
         wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
