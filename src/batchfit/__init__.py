@@ -5,6 +5,7 @@ datasets in one call. Models are plain JAX functions; autodiff gives exact
 Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 """
 
+from ._chunked import CheckpointError
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._export import load_result
 from ._fit import minimize
@@ -17,6 +18,7 @@ from .solver import RESULTS, LMConfig
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "ExprError",
     "FitResult",
     "LMConfig",
