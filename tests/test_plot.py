@@ -166,3 +166,17 @@ def test_plot_batch_of_identical_fits_draws_one_bin_each(batch):
     assert len(fig.axes) == 5
     for ax in fig.axes[:3]:
         assert [p.get_height() for p in ax.patches] == [12]
+
+
+def test_ragged_batch_member_plots_its_own_points():
+    rng = np.random.default_rng(2)
+    xs = [np.sort(rng.uniform(0, 4, m)) for m in (30, 40, 35)]
+    ys = [decay_np(x, 2, 1.0 + 0.2 * i, 0.3) + rng.normal(0, 0.02, x.size) for i, x in enumerate(xs)]
+    res = MODEL.fit(ys, MODEL.make_params(a=1, k=1, c=0), x=list(xs))
+    fig = res[2].plot()
+    top = fig.axes[0]
+    np.testing.assert_array_equal(_line(top, "data").get_xdata(), xs[2])
+    np.testing.assert_array_equal(_line(top, "data").get_ydata(), ys[2])
+    p = [float(res[2].params[n].value) for n in ("a", "k", "c")]
+    np.testing.assert_allclose(_line(top, "init fit").get_ydata(), decay_np(xs[2], 1, 1, 0), rtol=1e-12)
+    np.testing.assert_allclose(_line(top, "best fit").get_ydata(), decay_np(xs[2], *p), rtol=1e-10)

@@ -165,6 +165,7 @@ class Model:
             best = np.where(wfull != 0, result._a["residual"] / np.where(wfull != 0, wfull, 1) + y, np.nan)
         if "mask" in md.per_fit:
             best = np.where(md.per_fit["mask"], best, np.nan)
-        result.extras.update(best_fit=best, data=y, weights=w, model=self, indep=indep,
+        indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in self.independent_vars}
+        result.extras.update(best_fit=best, data=y, weights=w, model=self, indep=indep_arrays,
                              mask=md.per_fit.get("mask"))
         return result

@@ -28,7 +28,10 @@ def _row(a):
     """One fit's row of a stored array: per-fit arrays keep a leading axis of 1."""
     if a is None:
         return None
-    a = np.asarray(a)
+    try:
+        a = np.asarray(a)
+    except ValueError:  # ragged lists: not one fit's row
+        return None
     return a[0] if a.ndim >= 2 and a.shape[0] == 1 else a
 
 
@@ -56,7 +59,7 @@ def _fit_data(res, with_init=True):
     if w is not None and np.shape(w) == (m,):
         with np.errstate(divide="ignore"):
             yerr = np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0), np.nan)
-    indep = {k: _row(v) for k, v in (ex.get("indep") or {}).items()}
+    indep = {k: r for k, v in (ex.get("indep") or {}).items() if (r := _row(v)) is not None}
     x, xlabel = np.arange(m, dtype=float), "point index"
     if indep:
         name, first = next(iter(indep.items()))
