@@ -9,11 +9,13 @@ from ._chunked import CheckpointError
 from ._curve_fit import OptimizeWarning, curve_fit
 from ._export import load_result
 from ._fit import minimize
+from ._group_result import GroupFitResult
 from ._model import Model
 from ._result import FitResult
 from .params import ExprError, Parameter, Parameters, create_params
 from .report import fit_report
 from .solver import RESULTS, LMConfig
+from . import models as models
 
 __version__ = "0.1.0"
 
@@ -21,6 +23,7 @@ __all__ = [
     "CheckpointError",
     "ExprError",
     "FitResult",
+    "GroupFitResult",
     "LMConfig",
     "Model",
     "OptimizeWarning",

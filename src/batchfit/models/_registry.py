@@ -1,0 +1,40 @@
+"""Built-in models by name, for the command line and configuration files."""
+
+from __future__ import annotations
+
+from ._basic import (AntoineModel, ConstantModel, DoubleExponentialModel, ExponentialModel,
+                     LinearModel, PolynomialModel, PowerLawModel, SineModel, StepModel)
+from ._peaks import Gaussian2dModel, GaussianModel, LorentzianModel, PseudoVoigtModel, VoigtModel
+
+MODELS = {
+    "gaussian": GaussianModel,
+    "lorentzian": LorentzianModel,
+    "voigt": VoigtModel,
+    "pseudovoigt": PseudoVoigtModel,
+    "exponential": ExponentialModel,
+    "double_exponential": DoubleExponentialModel,
+    "powerlaw": PowerLawModel,
+    "linear": LinearModel,
+    "polynomial": PolynomialModel,
+    "step": StepModel,
+    "sine": SineModel,
+    "gaussian2d": Gaussian2dModel,
+    "antoine": AntoineModel,
+    "constant": ConstantModel,
+}
+
+
+def get_model(name: str, **kwargs):
+    """A built-in model by its lowercase name (a key of ``MODELS``); keywords
+    go to its constructor (``prefix``, ``form``, ``degree``, ...).
+
+    Example:
+      >>> from batchfit.models import get_model
+      >>> get_model("gaussian", prefix="g1_").param_names
+      ['g1_amplitude', 'g1_center', 'g1_sigma']
+      >>> get_model("polynomial", degree=1).param_names
+      ['c0', 'c1']
+    """
+    if not isinstance(name, str) or name.lower() not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    return MODELS[name.lower()](**kwargs)
