@@ -43,12 +43,23 @@ class Packed(NamedTuple):
 
 def make_spec(params) -> ParamSpec:
     """Classify parameters and order the ties; errors name the parameter."""
+    check_parameters(params)
     if len(params) == 0:
         raise ValueError("params is empty: add at least one parameter")
     spec = make_spec_loose(params)
     if not spec.free:
         raise ValueError("no parameter varies: set vary=True on at least one parameter")
     return spec
+
+
+def check_parameters(params):
+    """A mapping of names to Parameter-like objects (batchfit's or lmfit's)."""
+    if not callable(getattr(params, "items", None)):
+        raise TypeError(f"params must be a batchfit Parameters, got {type(params).__name__}")
+    for n, p in params.items():
+        if not all(hasattr(p, a) for a in ("value", "vary", "min", "max", "expr")):
+            raise TypeError(f"params[{n!r}] must be a Parameter, got {type(p).__name__} "
+                            "(build params with batchfit.Parameters or Model.make_params)")
 
 
 def batch_size_of(params) -> int | None:
@@ -62,6 +73,8 @@ def batch_size_of(params) -> int | None:
                     f"parameter {n!r} {attr} has shape {v.shape}; 2-D values are for "
                     "shared-parameter groups (fit(..., shared=[...])) only"
                 )
+            if isinstance(v, np.ndarray) and v.shape[0] == 0:
+                raise ValueError(f"parameter {n!r} {attr} is an empty array: no fits to do (N = 0)")
             if isinstance(v, np.ndarray):
                 sizes.setdefault(v.shape[0], f"parameter {n!r} {attr}")
     if len(sizes) > 1:

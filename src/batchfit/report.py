@@ -122,6 +122,12 @@ def _batch(result) -> str:
         f"    # variables        = {result.nvarys}",
         f"    function evals     = median {np.median(result.nfev):.0f}, max {np.max(result.nfev)}",
     ]
+    noerr = np.nonzero(ok & ~np.asarray(result.errorbars, dtype=bool))[0]
+    if noerr.size:
+        shown = ", ".join(str(i) for i in noerr[:5]) + (", ..." if noerr.size > 5 else "")
+        out.append(f"##  Warning: uncertainties could not be estimated for {noerr.size} successful "
+                   f"fit(s) ({shown}): one or more variables did not affect the fit; "
+                   "fit_report(result[i]) shows which")
     out += _status_lines(result)
     rows = [(nm, result.params[nm].value) for nm in result.params]
     rows.append(("redchi", result.redchi))

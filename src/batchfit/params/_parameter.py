@@ -28,7 +28,10 @@ def _check_name(name):
 
 def _as_value(v, what):
     # np.array copies: the parameter owns its array (writable, not a view)
-    a = np.array(v, dtype=float) if v is not None else None
+    try:
+        a = np.array(v, dtype=float) if v is not None else None
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number or an array of numbers, got {v!r:.80}") from None
     if a is not None and a.ndim > 2:
         raise ValueError(
             f"{what} must be a scalar, a 1-D array (one per fit) or, for shared-parameter groups, "
