@@ -180,3 +180,18 @@ def test_ragged_batch_member_plots_its_own_points():
     p = [float(res[2].params[n].value) for n in ("a", "k", "c")]
     np.testing.assert_allclose(_line(top, "init fit").get_ydata(), decay_np(xs[2], 1, 1, 0), rtol=1e-12)
     np.testing.assert_allclose(_line(top, "best fit").get_ydata(), decay_np(xs[2], *p), rtol=1e-10)
+
+
+def test_error_bars_of_a_member_when_points_equal_fits():
+    # m == N: shared weights of shape (m,) must not be mistaken for per-fit values
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 4, 8)
+    sd = np.linspace(0.01, 0.08, 8)
+    Y = np.stack([decay_np(x, 2, 1 + 0.1 * i, 0.3) for i in range(8)]) + sd * rng.normal(size=(8, 8))
+    res = MODEL.fit(Y, MODEL.make_params(a=1, k=1, c=0), x=x, weights=1 / sd)
+    np.testing.assert_allclose(res[5].weights, 1 / sd)
+    fig = res[5].plot()
+    eb = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)][0]
+    seg = eb.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[1, 1] - s[0, 1] for s in seg], 2 * sd, rtol=1e-12)
+    np.testing.assert_array_equal(eb.lines[0].get_ydata(), Y[5])
