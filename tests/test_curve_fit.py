@@ -76,9 +76,13 @@ def test_default_p0_is_ones_as_scipy():
 def test_default_p0_inside_bounds_is_scipys_feasible_point():
     x, y, _ = _data(4)
     bounds = ([0, -np.inf, -1], [10, 5, np.inf])
-    *_, info, _, _ = bf.curve_fit(decay, x, y, bounds=bounds, full_output=True)
+    popt, _, info, _, _ = bf.curve_fit(decay, x, y, bounds=bounds, full_output=True)
+    np.testing.assert_allclose(popt, so.curve_fit(decay_np, x, y, bounds=bounds, **TIGHT)[0], rtol=1e-6)
     # midpoint where both bounds are finite, ub - 1 / lb + 1 where one is
     np.testing.assert_array_equal(info["result"].init_vals, [5.0, 4.0, 0.0])
+    # a scipy.optimize.Bounds gives the same fit
+    popt, _ = bf.curve_fit(decay, x, y, bounds=so.Bounds(*bounds))
+    np.testing.assert_array_equal(popt, info["result"].values)
 
 
 def test_batch_matches_scipy_fit_by_fit():
