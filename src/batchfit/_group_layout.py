@@ -111,6 +111,16 @@ def make_layout(param_names, shared, G, K, grouped) -> GroupLayout:
                        tuple(n for n in param_names if n not in shared))
 
 
+def check_ties(params, lay: GroupLayout):
+    """A shared parameter may only be tied to shared ones."""
+    for n in lay.shared:
+        if params[n].expr is not None:
+            _, used = parse(params[n].expr, f"parameter {n!r}")
+            bad = sorted(u for u in used if u in lay.local)
+            if bad:
+                raise ValueError(f"shared parameter {n!r} is tied to per-dataset parameter(s) {bad}")
+
+
 def local_name(name, k):
     return f"{name}_{k}"
 
@@ -163,11 +173,6 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
     for n in lay.shared:
         p = params[n]
         expr = p.expr
-        if expr is not None:
-            _, used = parse(expr, f"parameter {n!r}")
-            bad = sorted(u for u in used if u in lay.local)
-            if bad:
-                raise ValueError(f"shared parameter {n!r} is tied to per-dataset parameter(s) {bad}")
         cols = {a: _per_group(getattr(p, a), n, a, lay, False) for a in ("min", "max")}
         val = None if p.value is None else _per_group(p.value, n, "value", lay, False)
         out.add(n, value=None if val is None else cell(val, slice(None)), vary=p.vary,

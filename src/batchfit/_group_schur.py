@@ -28,32 +28,41 @@ from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
 
 
 @functools.lru_cache(maxsize=256)
-def split_residual(resid, n: int, idx_s: tuple, idx_l: tuple):
-    """``resid(theta, p, sh)`` of one dataset as ``resid_d(ts, tl, p, sh)``."""
+def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool):
+    """The external-parameter residual ``resid_ext(v, p, sh)`` of one
+    dataset as ``resid_d(ts, tl, p, (sh, grp))``. With ``internal`` the
+    bounds transforms are applied first: the shared ones with the group's
+    bounds ``grp`` (not per dataset, so work on shared values is not
+    repeated for every dataset), the local ones with the dataset's."""
     js, jl = np.asarray(idx_s), np.asarray(idx_l)
 
-    def resid_d(ts, tl, p, sh):
-        theta = jnp.zeros((n,), ts.dtype).at[js].set(ts).at[jl].set(tl)
-        return resid(theta, p, sh)
+    def resid_d(ts, tl, p, shared):
+        sh, grp = shared
+        if internal:
+            ts = to_external(ts, grp["lo"], grp["hi"])
+            tl = to_external(tl, p["lo"][jl], p["hi"][jl])
+        v = jnp.zeros((n,), ts.dtype).at[js].set(ts).at[jl].set(tl)
+        return resid_ext(v, p, sh)
 
     return resid_d
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
-def _solve(resid_d, cfg, ts0, tl0, args, sh):
-    out = jax.vmap(lambda ts, tl, a: arrow_solve_one(resid_d, cfg, ts, tl, a, sh))(ts0, tl0, args)
+def _solve(resid_d, cfg, ts0, tl0, args, grp, sh):
+    out = jax.vmap(lambda ts, tl, a, gr: arrow_solve_one(resid_d, cfg, ts, tl, a, (sh, gr)))(
+        ts0, tl0, args, grp)
     return out.ts, out.tl, out.nfev, out.status
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _statistics(resid_ext_d, all_values, g, vs, vl, args, sh):
+def _statistics(resid_ext_d, all_values, g, vs, vl, args, grp, sh):
     """Per group: covariance blocks, residuals; per dataset: every
     parameter's value and its Jacobian with respect to (shared, local)."""
 
-    def group(vs_g, vl_g, a_g):
-        blk = blocks(resid_ext_d, vs_g, vl_g, a_g, sh)
+    def group(vs_g, vl_g, a_g, grp_g):
+        blk = blocks(resid_ext_d, vs_g, vl_g, a_g, (sh, grp_g))
         Css, Csl, Cll, ok = covariance_blocks(blk)
-        r = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, sh))(vl_g, a_g)
+        r = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, (sh, grp_g)))(vl_g, a_g)
 
         def dataset(tl, a):
             f = lambda t: all_values(t[:g], t[g:], a)  # noqa: E731
@@ -62,7 +71,7 @@ def _statistics(resid_ext_d, all_values, g, vs, vl, args, sh):
         Gm, vals = jax.vmap(dataset)(vl_g, a_g)
         return Css, Csl, Cll, ok, r, Gm, vals
 
-    return jax.vmap(group)(vs, vl, args)
+    return jax.vmap(group)(vs, vl, args, grp)
 
 
 @functools.lru_cache(maxsize=256)
@@ -116,8 +125,9 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         raise ValueError(f"{label}: {nvarys} free parameters but at most {int(ndata.max())} valid data points")
     packed = pack(pe, spec, G * K)
     names, indep = tuple(model.param_names), tuple(model.independent_vars)
-    resid_d = split_residual(model_residual(model.eval_fn, spec, names, indep), n, idx_s, idx_l)
-    resid_ext_d = split_residual(model_residual(model.eval_fn, spec, names, indep, True), n, idx_s, idx_l)
+    resid_ext = model_residual(model.eval_fn, spec, names, indep, True)
+    resid_d = split_residual(resid_ext, n, idx_s, idx_l, True)
+    resid_ext_d = split_residual(resid_ext, n, idx_s, idx_l, False)
     cfg = cfg.resolved(dtype, g + l)
 
     def grouped(a):
@@ -131,12 +141,13 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))
-        ts, tl, nfev, status = _solve(resid_d, cfg, jnp.asarray(theta0[:, 0, list(idx_s)]),
-                                      jnp.asarray(theta0[:, :, list(idx_l)]), args, sh)
         lo, hi = args["lo"], args["hi"]
-        vs = to_external(ts, lo[:, 0, list(idx_s)], hi[:, 0, list(idx_s)])
+        grp = {"lo": lo[:, 0, list(idx_s)], "hi": hi[:, 0, list(idx_s)]}
+        ts, tl, nfev, status = _solve(resid_d, cfg, jnp.asarray(theta0[:, 0, list(idx_s)]),
+                                      jnp.asarray(theta0[:, :, list(idx_l)]), args, grp, sh)
+        vs = to_external(ts, grp["lo"], grp["hi"])
         vl = to_external(tl, lo[:, :, list(idx_l)], hi[:, :, list(idx_l)])
-        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), g, vs, vl, args, sh)
+        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), g, vs, vl, args, grp, sh)
         Css, Csl, Cll, ok, r, Gm, vals = map(np.asarray, out)
         vs, vl, nfev, status = map(np.asarray, (vs, vl, nfev, status))
     status = status.copy()

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._data import prepare
 from ._fit import host_arrays, packed_args, run
-from ._group_layout import flat_params, flatten_array, local_name, make_layout, parse_data
+from ._group_layout import check_ties, flat_params, flatten_array, local_name, make_layout, parse_data
 from ._group_result import GroupFitResult, fit_extras
 from ._pack import make_spec, pack, values_from_external, values_from_internal
 from ._problem import ResidualTypeError
@@ -78,22 +78,25 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     flat_data, G, K, grouped = parse_data(data)
     ragged = isinstance(flat_data, list)
     lay = make_layout(model.param_names, shared, G, K, grouped)
-    fp = flat_params(params, lay)
-    spec = make_spec(fp)
+    check_ties(params, lay)
+    solver = group_solver
+    if solver == "auto":
+        free = [n for n in lay.shared + lay.local if params[n].vary and params[n].expr is None]
+        nflat = sum(1 if n in lay.shared else K for n in free)
+        solver = "dense" if nflat <= DENSE_MAX_PARAMS else "schur"
     findep = {v: flatten_array(v, a, G, K, grouped, ragged) for v, a in indep.items()}
     fw = flatten_array("weights", weights, G, K, grouped, ragged)
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
-    m = md.m
-    ndata = md.ndata.reshape(G, K).sum(axis=1)
-    solver = group_solver
-    if solver == "auto":
-        solver = "dense" if spec.nfree <= DENSE_MAX_PARAMS else "schur"
     label = f"Model {model.name!r}"
     if solver == "schur":
         from ._group_schur import fit_schur
 
         return fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
                          method=method, label=label)
+    fp = flat_params(params, lay)
+    spec = make_spec(fp)
+    m = md.m
+    ndata = md.ndata.reshape(G, K).sum(axis=1)
     packed = pack(fp, spec, G)
     resid = group_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
                            lay.shared, K)
