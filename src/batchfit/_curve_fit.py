@@ -169,7 +169,8 @@ def _prepare_data(xdata, ydata, sigma, nan_policy, check_finite):
         w = 1.0 / (np.full((m,), s) if s.ndim == 0 else s)
     mask = None
     if nan_policy == "raise":
-        _float_array(y, "ydata", True), _float_array(x, "xdata", True)
+        _float_array(y, "ydata", True)
+        _float_array(x, "xdata", True)
     elif nan_policy == "omit":
         mask = np.broadcast_to(_nan_mask(x, y2, x_per_fit), y2.shape).copy()
         y2 = np.where(mask, y2, 0.0)
@@ -184,8 +185,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
 
     The arguments and results are scipy's. ``ydata`` of shape (N, m) runs N
     independent fits in one call; then ``xdata`` is shared, or per fit when
-    its leading axis has length N (``(N, m)`` or ``(N, k, m)``), ``p0`` and
-    each bound are (n,) or (N, n), and ``sigma`` is (m,) or (N, m).
+    its leading axis has length N (``(N, m)`` or ``(N, k, m)``; a shared
+    ``(k, m)`` with k == N would read as per fit: pass it broadcast to
+    ``(N, k, m)``), ``p0`` and each bound are (n,) or (N, n), and ``sigma``
+    is (m,) or (N, m).
 
     Differences from scipy: ``f`` is traced by JAX (use ``jnp`` inside); the
     Jacobian comes from autodiff (``jac`` must be None); bounds are handled
