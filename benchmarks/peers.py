@@ -1,4 +1,5 @@
-"""Peer systems run on the same data: scipy and lmfit in Python loops, optimistix under vmap.
+"""Peer systems run on the same data: scipy (least_squares, curve_fit) and lmfit in Python
+loops, optimistix under vmap.
 
 Each runner returns a dict with ``values`` (n, p), ``success`` (n,), ``seconds`` (the timed
 run), ``n`` (fits run) and, for optimistix, ``cold_seconds``. The looping peers always
@@ -12,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from workloads import Workload  # noqa: E402  (benchmarks/ is on sys.path, see run.py)
+from .workloads import Workload
 
 
 def _residual(wl: Workload, i: int):
@@ -53,6 +54,26 @@ def run_scipy(wl: Workload, dtype=None) -> dict:
         return r.x, r.success
 
     return _loop(wl, fit_one, "least_squares(method='lm'), 2-point FD jacobian, Python loop, float64")
+
+
+def run_curve_fit(wl: Workload, dtype=None) -> dict:
+    """scipy.optimize.curve_fit (no bounds: method 'lm', MINPACK lmdif with a finite-difference
+    Jacobian, default tolerances), one fit at a time; its covariance is computed too, as
+    batchfit's is. A fit that raises (no convergence) counts as failed."""
+    from scipy.optimize import curve_fit
+
+    f, indep, names = wl.np_func, wl.indep, wl.names
+    xdata = next(iter(indep.values())) if len(indep) == 1 else np.zeros(wl.m)
+
+    def model(_, *p):  # the independent variables are bound; xdata is only passed through
+        return f(**indep, **dict(zip(names, p)))
+
+    def fit_one(i):
+        popt, _ = curve_fit(model, xdata, wl.data[i], p0=wl.start[i])
+        return popt, True
+
+    return _loop(wl, fit_one, "scipy.optimize.curve_fit (method 'lm'), FD jacobian, covariance, "
+                              "Python loop, float64")
 
 
 def run_lmfit(wl: Workload, dtype=None) -> dict:
@@ -110,12 +131,14 @@ def run_optimistix(wl: Workload, dtype="float64", max_steps=256) -> dict:
             "note": f"optimistix LevenbergMarquardt(rtol=atol={tol:g}), vmap+jit, autodiff jacobian, {dtype}"}
 
 
-PEERS = {"scipy": run_scipy, "lmfit": run_lmfit, "optimistix": run_optimistix}
-LOOPING = {"scipy", "lmfit"}  # capped by --peer-cap; optimistix runs the full batch
+PEERS = {"scipy": run_scipy, "curve_fit": run_curve_fit, "lmfit": run_lmfit,
+         "optimistix": run_optimistix}
+LOOPING = {"scipy", "curve_fit", "lmfit"}  # capped by --peer-cap; optimistix runs the full batch
 
 
 def available(name: str) -> tuple[bool, str]:
-    mod = {"scipy": "scipy.optimize", "lmfit": "lmfit", "optimistix": "optimistix"}[name]
+    mod = {"scipy": "scipy.optimize", "curve_fit": "scipy.optimize", "lmfit": "lmfit",
+           "optimistix": "optimistix"}[name]
     try:
         __import__(mod)
         return True, ""

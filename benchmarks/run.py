@@ -1,10 +1,13 @@
-"""Benchmark batchfit against scipy, lmfit and optimistix on workloads W1-W3.
+"""Benchmark batchfit against scipy, lmfit and optimistix on the workloads W1, W2, W3, W5.
 
-    python benchmarks/run.py                      # W1, N=10000, float64, scipy+lmfit (<3 min on 2 cores)
+    python benchmarks/run.py                      # W1, N=10000, float64, scipy+lmfit
     python -m benchmarks --workload all --sizes 1000,100000 --dtype float32 --peers scipy,lmfit,optimistix
+    python -m benchmarks --workload W5 --points 1e5,1e6 --linear-solver qr,cholesky
+    python -m batchfit bench ...                  # the same, from the installed package
 
-Writes one JSON record per (workload, N, dtype, system) and ``results.md`` to ``--out``.
-See benchmarks/README.md for what is measured.
+Writes one JSON record per (workload, size, dtype, system), ``results.json`` (all records of
+the run) and ``results.md`` (the table printed at the end) to ``--out``. See
+benchmarks/README.md for what is measured and what each column means.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import peers as peers_mod  # noqa: E402
-import workloads  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
+    sys.path.insert(0, os.path.dirname(HERE))
+from benchmarks import peers as peers_mod  # noqa: E402
+from benchmarks import workloads  # noqa: E402
+
+REL_CHI2 = 1e-6  # "as good as the reference": chi2 <= chi2_ref * (1 + REL_CHI2)
 
 
 # ---- compile accounting --------------------------------------------------------------------
@@ -94,6 +99,23 @@ class CompileWatch:
 
 # ---- machine ------------------------------------------------------------------------------
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        try:
+            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                  text=True, timeout=5).stdout.strip()
+        except Exception:  # noqa: BLE001
+            pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info() -> dict:
     import jax
 
@@ -112,10 +134,14 @@ def machine_info() -> dict:
                                     capture_output=True, text=True, timeout=10).stdout.strip())
     except Exception:  # noqa: BLE001
         commit, dirty = None, None
+    devs = jax.local_devices()
     return {
-        "processor": platform.processor(),
-        "uname": " ".join(platform.uname()),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
+        "uname": " ".join(platform.uname()),
+        "platform": devs[0].platform,
+        "device_kind": devs[0].device_kind,
+        "n_local_devices": len(devs),
         "devices": [str(d) for d in jax.devices()],
         "python": platform.python_version(),
         "versions": {m: version(m) for m in ("batchfit", "jax", "jaxlib", "numpy", "scipy", "lmfit",
@@ -125,6 +151,23 @@ def machine_info() -> dict:
         "git_commit": commit,
         "src_dirty": dirty,
     }
+
+
+def _peak_memory() -> dict:
+    """Peak device memory (GPU; None on CPU) and peak resident memory of this process."""
+    import resource
+
+    import jax
+
+    out = {"device_peak_bytes": None,
+           "process_max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+           * (1 if sys.platform == "darwin" else 1024)}
+    try:
+        stats = jax.local_devices()[0].memory_stats() or {}
+        out["device_peak_bytes"] = stats.get("peak_bytes_in_use")
+    except Exception:  # noqa: BLE001 - CPU devices have no memory stats
+        pass
+    return out
 
 
 # ---- batchfit -----------------------------------------------------------------------------
@@ -142,7 +185,7 @@ def second_size(n: int) -> int | None:
     """The smallest batch size < n that batchfit pads to the same bucket as n, or None.
 
     batchfit pads a batch to ``bucket_size(N)`` lanes (8 steps per octave: 10,000 -> 10,240,
-    1,000 -> 1,024), so this N' compiles nothing new if batchfit caches by bucket."""
+    1,000 -> 1,024), so this N' must compile nothing new."""
     bucket = _bucket_size(n)
     lo, hi = 1, n  # bucket_size is non-decreasing: bisect for the first n' with the same bucket
     while lo < hi:
@@ -154,18 +197,22 @@ def second_size(n: int) -> int | None:
     return lo if lo < n else None
 
 
-def bench_batchfit(wl, dtype, repeats, linear_solver):
+def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
     import jax
 
     import batchfit as bf
 
     model = bf.Model(wl.jax_func, independent_vars=list(wl.indep))
-    config = bf.LMConfig(linear_solver=linear_solver)
+    config = bf.LMConfig(linear_solver=linear_solver, devices=devices)
+    indep = {k: v.astype(dtype) for k, v in wl.indep.items()}
 
     def call(w):
-        params = model.make_params(**{n: w.start[:, j].astype(dtype) for j, n in enumerate(w.names)})
-        data = w.data.astype(dtype)
-        indep = {k: v.astype(dtype) for k, v in w.indep.items()}
+        if w.single:  # one dataset: data (m,), scalar starts
+            params = model.make_params(**{n: float(w.start[0, j]) for j, n in enumerate(w.names)})
+            data = w.data[0].astype(dtype)
+        else:
+            params = model.make_params(**{n: w.start[:, j].astype(dtype) for j, n in enumerate(w.names)})
+            data = w.data.astype(dtype)
         t0 = time.perf_counter()
         res = model.fit(data, params, dtype=dtype, config=config, **indep)
         return res, time.perf_counter() - t0
@@ -179,23 +226,26 @@ def bench_batchfit(wl, dtype, repeats, linear_solver):
             res, t = call(wl)
         warm.append(t)
         cw_warm.append(cw.summary())
-    n2 = second_size(wl.n)
+    n2 = None if wl.single else second_size(wl.n)
     n2_rec = None
     if n2 is not None:
         with CompileWatch() as cw2:
             _, t2 = call(wl.subset(n2))
         n2_rec = {"N": n2, "seconds": t2, "fits_per_s": n2 / t2, **cw2.summary()}
-    values = np.column_stack([np.asarray(res.params[n].value, float) for n in wl.names])
-    stderr = np.column_stack([np.asarray(res.params[n].stderr, float) for n in wl.names])
+    values = np.column_stack([np.atleast_1d(np.asarray(res.params[n].value, float)) for n in wl.names])
+    stderr = np.column_stack([np.atleast_1d(np.asarray(res.params[n].stderr, float)) for n in wl.names])
     sec = float(np.median(warm))
+    from batchfit.solver import _shard
+
     return {
-        "values": values, "stderr": stderr, "success": np.asarray(res.success),
+        "values": values, "stderr": stderr, "success": np.atleast_1d(np.asarray(res.success)),
         "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
         "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
-        "bucket_size": _bucket_size(wl.n),
+        "bucket_size": None if wl.single else _bucket_size(wl.n),
+        "devices": len(_shard.resolve_devices(devices)),
         "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
                  "max": int(np.max(res.nfev))},
-        "status_counts": res.summary_counts(),
+        "status_counts": res.summary_counts(), "memory": _peak_memory(),
         "note": f"batchfit Model.fit, autodiff jacobian, linear_solver={linear_solver}, {dtype}; "
                 f"seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
     }
@@ -204,7 +254,7 @@ def bench_batchfit(wl, dtype, repeats, linear_solver):
 # ---- comparison ---------------------------------------------------------------------------
 
 def agreement(wl, a, b, a_stderr=None) -> dict:
-    """batchfit (a) vs a peer (b) on the fits both ran and both report as converged."""
+    """System a vs system b on the fits both ran and both report as converged."""
     k = min(len(a["values"]), len(b["values"]))
     both = a["success"][:k] & b["success"][:k]
     va, vb = wl.canonical(a["values"][:k])[both], wl.canonical(b["values"][:k])[both]
@@ -218,56 +268,96 @@ def agreement(wl, a, b, a_stderr=None) -> dict:
     out["n_rel_diff_over_1e-4"] = int(np.sum(np.nanmax(rel, axis=1) > 1e-4))
     out["median_rel_diff"] = float(np.nanmedian(rel))
     out["max_rel_diff_by_param"] = {n: float(np.nanmax(rel[:, j])) for j, n in enumerate(wl.names)}
-    if a_stderr is not None:  # difference in units of batchfit's standard error
+    if a_stderr is not None:  # difference in units of a's standard error
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.abs(va - vb) / a_stderr[:k][both]
         out["max_diff_in_stderr"] = float(np.nanmax(z))
     return out
 
 
-def run_one(wl_name, n, dtype, peer_names, peer_cap, repeats, linear_solver, seed, machine, log):
-    wl = workloads.make(wl_name, n, seed)
-    log(f"\n== {wl_name} N={n} {dtype}: {wl.description}")
+def vs_reference(chi2_sys, chi2_ref, ref_name) -> dict:
+    """Fraction of the reference's fits (those with finite values) where this system's chi2 is
+    <= the reference's chi2 * (1 + REL_CHI2); a non-finite chi2 counts as worse."""
+    k = min(len(chi2_sys), len(chi2_ref))
+    a, r = chi2_sys[:k], chi2_ref[:k]
+    ok = np.isfinite(r)
+    le = np.zeros(k, bool)
+    with np.errstate(invalid="ignore"):
+        le[ok] = a[ok] <= r[ok] * (1 + REL_CHI2)
+    return {"reference": ref_name, "n": int(ok.sum()), "rel_tol": REL_CHI2,
+            "frac_chi2_le_ref": float(le[ok].mean()) if ok.any() else None,
+            "n_chi2_above_ref": int((ok & ~le).sum())}
+
+
+def system_name(linear_solver: str) -> str:
+    return "batchfit" if linear_solver == "qr" else f"batchfit-{linear_solver}"
+
+
+def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers, seed, machine, log,
+            devices=None):
+    spec = workloads.REGISTRY[wl_name]
+    wl = workloads.make(wl_name, size, seed)
+    log(f"\n== {wl_name} {spec.size_name}={size:,} {dtype}: {wl.description}")
     results = {}
-    r = bench_batchfit(wl, dtype, repeats, linear_solver)
-    results["batchfit"] = r
-    n2 = r["same_bucket_call"]
-    log(f"  batchfit    cold {r['cold_seconds']:.2f}s ({r['cold']['compiles']} compiles, "
-        f"{r['cold']['compile_seconds']:.2f}s compiling); warm {r['seconds']:.3f}s = "
-        f"{n / r['seconds']:,.0f} fits/s; warm compiles {[w['compiles'] for w in r['warm']]}"
-        + (f"; N={n2['N']} (same bucket) {n2['seconds']:.3f}s with {n2['compiles']} compiles "
-           f"{n2['compiled']}" if n2 else ""))
+    for ls in linear_solvers:
+        name = system_name(ls)
+        r = bench_batchfit(wl, dtype, repeats, ls, devices)
+        results[name] = r
+        n2 = r["same_bucket_call"]
+        log(f"  {name:18s} cold {r['cold_seconds']:.2f}s ({r['cold']['compiles']} compiles, "
+            f"{r['cold']['compile_seconds']:.2f}s compiling); warm {r['seconds']:.3f}s = "
+            f"{wl.n / r['seconds']:,.1f} fits/s on {r['devices']} device(s); warm compiles "
+            f"{[w['compiles'] for w in r['warm']]}"
+            + (f"; N={n2['N']} (same bucket) {n2['seconds']:.3f}s with {n2['compiles']} compiles "
+               f"{n2['compiled']}" if n2 else ""))
+        if n2 and n2["compiles"]:
+            log(f"  WARNING: a new N in the same bucket compiled {n2['compiles']} programs")
     for p in peer_names:
         ok, why = peers_mod.available(p)
         if not ok:
-            log(f"  {p:11s} skipped ({why})")
+            log(f"  {p:18s} skipped ({why})")
             continue
-        k = min(n, peer_cap) if p in peers_mod.LOOPING else n
-        if p in peers_mod.LOOPING:  # one untimed fit first: imports and first-call setup
+        k = min(wl.n, peer_cap) if p in peers_mod.LOOPING else wl.n
+        if p in peers_mod.LOOPING and wl.n > 1:  # one untimed fit first: imports, first-call setup
             peers_mod.PEERS[p](wl.subset(1), dtype)
         pr = peers_mod.PEERS[p](wl.subset(k), dtype)
         results[p] = pr
-        log(f"  {p:11s} {pr['n']} fits in {pr['seconds']:.3f}s = {pr['n'] / pr['seconds']:,.0f} fits/s"
+        log(f"  {p:18s} {pr['n']} fits in {pr['seconds']:.3f}s = {pr['n'] / pr['seconds']:,.1f} fits/s"
             + (f" (cold {pr['cold_seconds']:.2f}s)" if "cold_seconds" in pr else ""))
 
     rate = {s: v["n"] / v["seconds"] for s, v in results.items()}
+    chi2 = {s: wl.chi2(v["values"]) for s, v in results.items()}
+    ref = next((p for p in ("scipy", "curve_fit") if p in results), None)
     records = []
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     for s, v in results.items():
+        is_bf = s.startswith("batchfit")
         rec = {
-            "workload": wl_name, "description": wl.description, "N": n, "dtype": dtype, "system": s,
-            "n_fits_run": v["n"], "seconds": v["seconds"], "fits_per_s": rate[s],
+            "workload": wl_name, "description": wl.description, "size_name": spec.size_name,
+            "size": size, "N": wl.n, "m": wl.m, "dtype": dtype if (is_bf or s == "optimistix") else "float64",
+            "requested_dtype": dtype, "system": s,
+            "devices": v.get("devices", 1), "n_fits_run": v["n"],
+            "seconds": v["seconds"], "warm_seconds": v["seconds"], "fits_per_s": rate[s],
+            "points_per_s": rate[s] * wl.m,
             "cold_seconds": v.get("cold_seconds"),
+            "cold_compile_seconds": v["cold"]["compile_seconds"] if is_bf else None,
+            "cold_compiles": v["cold"]["compiles"] if is_bf else None,
             "ratio_vs": {o: rate[s] / rate[o] for o in rate if o != s},
             "accuracy": wl.subset(v["n"]).accuracy(v["values"], v["success"]),
+            "vs_reference": (vs_reference(chi2[s], chi2[ref], ref) if ref and s != ref else None),
             "note": v["note"], "seed": workloads.SEEDS[wl_name] if seed is None else seed,
-            "timestamp": stamp, "machine": machine,
+            "timestamp": stamp,
+            "cpu_model": machine["cpu_model"], "cpu_count": machine["cpu_count"],
+            "device_kind": machine["device_kind"], "platform": machine["platform"],
+            "jax_version": machine["versions"]["jax"], "machine": machine,
         }
-        if s == "batchfit":
+        if is_bf:
             for key in ("cold", "warm_seconds_all", "warm", "same_bucket_call", "bucket_size", "nfev",
-                        "status_counts"):
+                        "status_counts", "memory"):
                 rec[key] = v[key]
-            rec["linear_solver"] = linear_solver
+            rec["linear_solver"] = s.partition("-")[2] or "qr"
+            rec["same_bucket_recompiled"] = (bool(v["same_bucket_call"]["compiles"])
+                                             if v["same_bucket_call"] else None)
             rec["agreement"] = {o: agreement(wl, v, results[o], v["stderr"]) for o in results if o != s}
         records.append(rec)
     return records
@@ -279,97 +369,164 @@ def _fmt(x, spec):
     return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
 
 
+COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s",
+           "cold s (compiling s, compiles)", "same-bucket N': s (compiles)", "speed vs peers",
+           "success", "key rel err: median / max", "chi2 <= ref", "chi2 > chi2(truth) (of them success)",
+           "agreement vs ref: median rel diff / fits differing > 1e-4")
+
+
 def markdown(records, machine) -> str:
-    head = ("| workload | N | dtype | system | fits run | seconds | fits/s | cold s (compiles) "
-            "| same-bucket N: s (compiles) | x scipy | x lmfit | success | chi2 > chi2(truth) (of them success) | median abs err (key) "
-            "| agreement vs scipy: median rel diff / fits differing > 1e-4 |")
-    lines = [head]
-    lines.append("|" + "---|" * (head.count("|") - 1))
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for r in records:
         acc = r["accuracy"]
-        key = [k for k, v in acc["median_abs_err"].items() if v == acc["median_abs_err_key"]][0]
-        err = f"{acc['median_abs_err_key']:.2e} ({key})"
-        if "frac_accurate" in acc:
-            err += f"; {100 * acc['frac_accurate']:.1f}% within 0.1 px/10%"
+        is_bf = r["system"].startswith("batchfit")
         cold = "-"
         if r.get("cold_seconds") is not None:
             cold = f"{r['cold_seconds']:.2f}"
-            if "cold" in r:
-                cold += f" ({r['cold']['compiles']})"
+            if r.get("cold_compiles") is not None:
+                cold += f" ({r['cold_compile_seconds']:.2f}, {r['cold_compiles']})"
         sb = "-"
         if r.get("same_bucket_call"):
             c = r["same_bucket_call"]
-            sb = f"{c['N']}: {c['seconds']:.3f} ({c['compiles']})"
+            sb = f"{c['N']:,}: {c['seconds']:.3f} ({c['compiles']})"
+        speed = "-"
+        if is_bf:
+            speed = ", ".join(f"{x:.1f}x {o}" for o, x in r["ratio_vs"].items()
+                              if not o.startswith("batchfit")) or "-"
+        key = f"{acc['key']} {acc['key_rel_err_median']:.1e} / {acc['key_rel_err_max']:.1e}"
+        if "frac_accurate" in acc:
+            key += f"; {100 * acc['frac_accurate']:.1f}% within 0.1 px/10%"
+        vr = r.get("vs_reference")
+        le = "-" if not vr or vr["frac_chi2_le_ref"] is None else \
+            f"{100 * vr['frac_chi2_le_ref']:.1f}% of {vr['n']} ({vr['reference']})"
         ag = "-"
-        a = r.get("agreement", {}).get("scipy")
+        refname = vr["reference"] if vr else None
+        a = r.get("agreement", {}).get(refname) if refname else None
         if a and a.get("n_compared"):
             ag = (f"{a['median_rel_diff']:.0e} / {a['n_rel_diff_over_1e-4']} of {a['n_compared']} "
                   f"(max {a['max_rel_diff']:.1e}; {_fmt(a.get('max_diff_in_stderr'), '.1e')} stderr)")
+        size = f"{r['size_name']}={r['size']:,}"
         lines.append(
-            f"| {r['workload']} | {r['N']:,} | {r['dtype']} | {r['system']} | {r['n_fits_run']:,} "
-            f"| {r['seconds']:.3f} | {r['fits_per_s']:,.0f} | {cold} | {sb} "
-            f"| {_fmt(r['ratio_vs'].get('scipy'), '.1f')} | {_fmt(r['ratio_vs'].get('lmfit'), '.1f')} "
-            f"| {100 * acc['frac_success']:.1f}% | {acc['n_worse_than_truth']} "
-            f"({acc['n_worse_than_truth_reported_success']}) | {err} | {ag} |")
-    dev = ", ".join(machine["devices"])
+            f"| {r['workload']} | {size} | {r['dtype']} | {r['system']} | {r['devices']} "
+            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {r['fits_per_s']:,.1f} | {cold} | {sb} "
+            f"| {speed} | {100 * acc['frac_success']:.1f}% | {key} | {le} "
+            f"| {acc['n_worse_than_truth']} ({acc['n_worse_than_truth_reported_success']}) | {ag} |")
     v = machine["versions"]
-    foot = (f"\nMachine: {machine['uname']}; {machine['cpu_count']} CPUs; JAX devices: {dev}; "
+    load = machine.get("loadavg_at_start") or [None]
+    foot = (f"\nMachine: {machine['cpu_model']}, {machine['cpu_count']} CPUs; JAX {machine['platform']} "
+            f"devices: {machine['n_local_devices']} x {machine['device_kind']}; {machine['uname']}; "
             f"jax {v['jax']}, batchfit {v['batchfit']} (git {machine['git_commit']}"
             f"{', src dirty' if machine['src_dirty'] else ''}), scipy {v['scipy']}, lmfit {v['lmfit']}, "
-            f"optimistix {v['optimistix']}; load average at start "
-            f"{_fmt((machine.get('loadavg_at_start') or [None])[0], '.2f')}.\n"
-            "fits/s: batchfit = N / median warm end-to-end Model.fit time; scipy/lmfit = fits run / "
-            "loop time (float64, 2-point FD Jacobian, 1 core); optimistix = N / warm vmapped call. "
-            "'x scipy' = this row's fits/s over scipy's. Compiles = XLA compilations during the call. "
-            "Success, chi2 > chi2(truth) and errors count this row's 'fits run' (scipy/lmfit: the "
-            "first --peer-cap fits).\n")
+            f"optimistix {v['optimistix']}; load average at start {_fmt(load[0], '.2f')}.\n"
+            "warm s: batchfit = median warm end-to-end Model.fit call; looping peers = their loop over "
+            "'fits run'; optimistix = warm vmapped call. fits/s = fits run / warm s. cold s = first "
+            "call after jax.clear_caches() (compiling s, compiles: XLA backend compilations in it). "
+            "same-bucket: a call with a smaller N padded to the same bucket (must compile 0). "
+            "speed vs peers: batchfit fits/s over each peer's. chi2 <= ref: fraction of the reference "
+            "peer's fits where this system's sum of squares is <= the reference's * (1 + 1e-6). "
+            "Accuracy columns count this row's 'fits run' (looping peers: the first --peer-cap fits).\n")
     return "\n".join(lines) + "\n" + foot
 
 
+def parse_sizes(text, workload_names, size_name):
+    """``"1000,1e5"`` -> [1000, 100000] (applies to every selected workload measured by
+    ``size_name``); ``"W1=1000,W3=200"`` entries apply to one workload."""
+    out = {w: [] for w in workload_names}
+    for item in (text or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, eq, val = item.rpartition("=")
+        n = int(float(val))
+        if n < 1:
+            raise ValueError(f"size must be >= 1, got {item!r}")
+        if eq:
+            if name not in out:
+                raise ValueError(f"--sizes/--points entry {item!r} names a workload not selected")
+            out[name].append(n)
+        else:
+            for w in workload_names:
+                if workloads.REGISTRY[w].size_name == size_name:
+                    out[w].append(n)
+    return out
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workload", default="W1", choices=["W1", "W2", "W3", "all"])
-    ap.add_argument("--sizes", default="10000", help="comma-separated batch sizes N (default 10000)")
+    names = list(workloads.REGISTRY)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workload", default="W1",
+                    help=f"comma-separated subset of {','.join(names)}, or 'all' (default W1)")
+    ap.add_argument("--sizes", default=None,
+                    help="comma-separated batch sizes N for the batch workloads (default: each "
+                         "workload's own, W1-W3 10000); 'W1=1000' entries apply to one workload")
+    ap.add_argument("--points", default=None,
+                    help="comma-separated numbers of points m for the one-dataset workload W5 "
+                         "(default 1e6)")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    ap.add_argument("--peers", default="scipy,lmfit",
-                    help="comma-separated subset of scipy,lmfit,optimistix ('' for none)")
+    ap.add_argument("--peers", default=None,
+                    help=f"comma-separated subset of {','.join(peers_mod.PEERS)} ('' for none; "
+                         "default: scipy,lmfit for W1-W3, curve_fit for W5)")
     ap.add_argument("--peer-cap", type=int, default=300,
-                    help="max fits each looping peer (scipy, lmfit) runs; their rate is per fit")
+                    help="max fits each looping peer (scipy, curve_fit, lmfit) runs; their rate is per fit")
     ap.add_argument("--repeats", type=int, default=3, help="warm batchfit calls (median is reported)")
-    ap.add_argument("--linear-solver", default="qr", choices=["qr", "cholesky"])
+    ap.add_argument("--linear-solver", default="qr",
+                    help="comma-separated subset of qr,cholesky: one batchfit row each (default qr)")
+    ap.add_argument("--devices", type=int, default=None,
+                    help="batchfit's LMConfig(devices=k): the first k local devices (default: all)")
     ap.add_argument("--seed", type=int, default=None, help="override the per-workload seeds")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args(argv)
 
-    wls = ["W1", "W2", "W3"] if args.workload == "all" else [args.workload]
-    sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
-    peer_names = [p.strip() for p in args.peers.split(",") if p.strip()]
-    bad = set(peer_names) - set(peers_mod.PEERS)
+    wls = names if args.workload == "all" else [w.strip() for w in args.workload.split(",") if w.strip()]
+    bad = [w for w in wls if w not in workloads.REGISTRY]
     if bad:
-        ap.error(f"unknown peers {sorted(bad)}; choose from {sorted(peers_mod.PEERS)}")
+        ap.error(f"unknown workload(s) {bad}; choose from {names} or 'all'")
+    solvers = [s.strip() for s in args.linear_solver.split(",") if s.strip()]
+    if not solvers or set(solvers) - {"qr", "cholesky"}:
+        ap.error(f"--linear-solver: choose from qr,cholesky, got {args.linear_solver!r}")
+    try:
+        sizes = parse_sizes(args.sizes, wls, "N")
+        points = parse_sizes(args.points, wls, "m")
+    except ValueError as err:
+        ap.error(str(err))
+    plan = []
+    for w in wls:
+        spec = workloads.REGISTRY[w]
+        chosen = (sizes if spec.size_name == "N" else points)[w] or list(spec.sizes)
+        plan += [(w, n) for n in chosen]
+    if args.peers is not None:
+        peer_names = [p.strip() for p in args.peers.split(",") if p.strip()]
+        unknown = set(peer_names) - set(peers_mod.PEERS)
+        if unknown:
+            ap.error(f"unknown peers {sorted(unknown)}; choose from {sorted(peers_mod.PEERS)}")
     os.makedirs(args.out, exist_ok=True)
     machine = machine_info()
-    print(f"batchfit benchmark on {machine['uname']} ({machine['cpu_count']} CPUs), "
-          f"JAX devices {machine['devices']}", flush=True)
+    print(f"batchfit benchmark on {machine['cpu_model']} ({machine['cpu_count']} CPUs), JAX "
+          f"{machine['platform']} devices: {machine['n_local_devices']} x {machine['device_kind']}; "
+          f"load average {_fmt((machine.get('loadavg_at_start') or [None])[0], '.2f')}", flush=True)
 
     def log(msg):
         print(msg, flush=True)
 
     records = []
-    for w in wls:
-        for n in sizes:
-            recs = run_one(w, n, args.dtype, peer_names, args.peer_cap, args.repeats,
-                           args.linear_solver, args.seed, machine, log)
-            for rec in recs:
-                fn = f"{rec['workload']}_N{rec['N']}_{rec['dtype']}_{rec['system']}.json"
-                with open(os.path.join(args.out, fn), "w") as fh:
-                    json.dump(rec, fh, indent=1, default=float)
-            records += recs
+    for w, n in plan:
+        pn = peer_names if args.peers is not None else list(workloads.REGISTRY[w].peers)
+        recs = run_one(w, n, args.dtype, pn, args.peer_cap, args.repeats, solvers, args.seed,
+                       machine, log, devices=args.devices)
+        for rec in recs:
+            fn = (f"{rec['workload']}_{rec['size_name']}{rec['size']}_{rec['requested_dtype']}_"
+                  f"{rec['system']}.json")
+            with open(os.path.join(args.out, fn), "w") as fh:
+                json.dump(rec, fh, indent=1, default=float)
+        records += recs
+    with open(os.path.join(args.out, "results.json"), "w") as fh:
+        json.dump(records, fh, indent=1, default=float)
     md = markdown(records, machine)
     with open(os.path.join(args.out, "results.md"), "w") as fh:
         fh.write(md)
     print("\n" + md)
-    print(f"wrote {len(records)} JSON records and results.md to {args.out}")
+    print(f"wrote {len(records)} JSON records, results.json and results.md to {args.out}")
     return records
 
 

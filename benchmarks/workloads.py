@@ -1,7 +1,14 @@
-"""Workloads W1, W2, W3 of /work/shared/PERFORMANCE.md: seeded data and models.
+"""Workloads of the benchmark suite: seeded data and models.
 
-Every generator returns a :class:`Workload` holding float64 numpy arrays;
-the runner casts to float32 where asked. Parameter order is ``names``.
+W1, W2, W3 are those of PERFORMANCE.md (shared project notes); W5 is one
+dataset of 10^6-10^7 points. Every generator returns a :class:`Workload`
+holding float64 numpy arrays; the runner casts to float32 where asked.
+Parameter order is ``names``.
+
+Adding a workload is a generator ``make_wX(size, seed) -> Workload`` and one
+:func:`register` call (see the end of this file)::
+
+    register("W4", make_w4, sizes=(100,), seed=4, doc="global fit, shared parameters")
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Callable
 import jax.numpy as jnp
 import numpy as np
 
-SEEDS = {"W1": 1, "W2": 2, "W3": 3}
+SEEDS: dict = {}  # workload -> default seed (filled by register)
 
 
 @dataclass
@@ -29,6 +36,7 @@ class Workload:
     abs_params: tuple = ()  # parameters defined up to sign (sigma^2, w^2)
     description: str = ""
     extra: dict = field(default_factory=dict)
+    single: bool = False  # one dataset (N=1): batchfit is called with data of shape (m,)
 
     @property
     def n(self):
@@ -37,7 +45,25 @@ class Workload:
     def subset(self, k: int) -> "Workload":
         return Workload(self.name, self.names, self.truth[:k], self.start[:k], self.data[:k],
                         self.indep, self.jax_func, self.np_func, self.key, self.abs_params,
-                        self.description, self.extra)
+                        self.description, self.extra, self.single)
+
+    @property
+    def m(self):
+        return self.data.shape[1]
+
+    def chi2(self, values: np.ndarray) -> np.ndarray:
+        """Sum of squared residuals of each fit at ``values`` (k, p), for the
+        first k fits (NaN where the values are not finite)."""
+        k = len(values)
+        out = np.empty(k)
+        step = max(1, int(2e7 // max(self.m, 1)))  # bounded temporary memory
+        with np.errstate(all="ignore"):
+            for i in range(0, k, step):
+                v = values[i:i + step]
+                model = self.np_func(**self.indep, **{n: v[:, [j]] for j, n in enumerate(self.names)})
+                out[i:i + len(v)] = np.sum((model - self.data[i:i + len(v)]) ** 2, axis=1)
+        out[~np.isfinite(values).all(axis=1)] = np.nan
+        return out
 
     def canonical(self, values: np.ndarray) -> np.ndarray:
         """Values (N, p) with sign-ambiguous parameters made positive."""
@@ -51,18 +77,24 @@ class Workload:
         """Accuracy against the truth (all fits, failed ones included)."""
         v = self.canonical(values)
         err = np.abs(v - self.truth)
+        jk = self.names.index(self.key)
+        with np.errstate(all="ignore"):
+            rel = err[:, jk] / np.abs(self.truth[:, jk])
         out = {
             "frac_success": float(np.mean(success)),
-            "median_abs_err": {n: float(np.nanmedian(err[:, j])) for j, n in enumerate(self.names)},
+            "n_nonfinite": int(np.sum(~np.isfinite(v).all(axis=1))),
+            "median_abs_err": {n: float(np.nanmedian(err[:, j])) if np.isfinite(err[:, j]).any() else None
+                               for j, n in enumerate(self.names)},
+            "key": self.key,
+            # relative error of the headline parameter (the centre) vs its generating value;
+            # a fit with non-finite values counts as an infinite error in the max
+            "key_rel_err_median": float(np.median(np.where(np.isfinite(rel), rel, np.inf))),
+            "key_rel_err_max": float(np.max(np.where(np.isfinite(rel), rel, np.inf))),
         }
         out["median_abs_err_key"] = out["median_abs_err"][self.key]
         # A fit that ends with a larger sum of squares than the true parameters give has
         # certainly missed the global minimum (a local minimum, a stall or a divergence).
-        with np.errstate(all="ignore"):
-            chi_fit = np.sum((self.np_func(**self.indep, **{n: values[:, [j]] for j, n in enumerate(self.names)})
-                              - self.data) ** 2, axis=1)
-            chi_true = np.sum((self.np_func(**self.indep, **{n: self.truth[:, [j]] for j, n in enumerate(self.names)})
-                               - self.data) ** 2, axis=1)
+        chi_fit, chi_true = self.chi2(values), self.chi2(self.truth)
         worse = ~(chi_fit <= chi_true * (1 + 1e-9))
         out["n_worse_than_truth"] = int(worse.sum())
         out["n_worse_than_truth_reported_success"] = int((worse & success).sum())
@@ -164,8 +196,54 @@ def make_w3(n: int, seed: int | None = None) -> Workload:
                                 "one constant per dataset (7 params, 600 residuals); one 'fit' = one group")
 
 
-MAKERS = {"W1": make_w1, "W2": make_w2, "W3": make_w3}
+# ---- W5: one dataset of 10^6 - 10^7 points, gaussian + constant --------------------------
+
+def make_w5(m: int, seed: int | None = None) -> Workload:
+    """One dataset of ``m`` points (the size of W5 is its number of points): W1's model,
+    x on [0, 2], parameters drawn once from W1's ranges, noise sd 0.5, start = truth *
+    U[0.8, 1.2]."""
+    rng = np.random.default_rng(SEEDS["W5"] if seed is None else seed)
+    m = int(m)
+    x = np.linspace(0.0, 2.0, m)
+    truth = np.array([[rng.uniform(5, 15), rng.uniform(0.7, 1.3), rng.uniform(0.1, 0.4),
+                       rng.uniform(0, 5)]])
+    data = gauss_np(x, *truth[0]) + rng.normal(0.0, 0.5, m)
+    start = truth * rng.uniform(0.8, 1.2, truth.shape)
+    return Workload("W5", ["amp", "cen", "sigma", "c"], truth, start, data[None, :], {"x": x},
+                    gauss_jax, gauss_np, key="cen", abs_params=("sigma",), single=True,
+                    description=f"one dataset of {m:,} points, 1-D gaussian + constant, 4 params")
 
 
-def make(name: str, n: int, seed: int | None = None) -> Workload:
-    return MAKERS[name](n, seed)
+# ---- registry -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Spec:
+    """How the runner drives a workload."""
+
+    make: Callable  # make(size, seed) -> Workload
+    sizes: tuple  # default sizes
+    size_name: str = "N"  # "N" (number of fits) or "m" (points of the one dataset)
+    peers: tuple = ("scipy", "lmfit")  # default peers
+    doc: str = ""
+
+
+REGISTRY: dict = {}
+
+
+def register(name: str, make: Callable, *, sizes, seed: int, size_name: str = "N",
+             peers=("scipy", "lmfit"), doc: str = ""):
+    """Make workload ``name`` known to the runner (``--workload name``)."""
+    REGISTRY[name] = Spec(make, tuple(sizes), size_name, tuple(peers), doc)
+    SEEDS[name] = seed
+
+
+register("W1", make_w1, sizes=(10_000,), seed=1, doc="N fits of a 1-D gaussian + constant")
+register("W2", make_w2, sizes=(10_000,), seed=2, doc="N 2-D gaussian spots, 15x15 pixels")
+register("W3", make_w3, sizes=(10_000,), seed=3, doc="N groups of 4 datasets sharing 3 of 7 params")
+register("W5", make_w5, sizes=(1_000_000,), seed=5, size_name="m", peers=("curve_fit",),
+         doc="one dataset of m points vs scipy.optimize.curve_fit")
+
+
+def make(name: str, size: int, seed: int | None = None) -> Workload:
+    """Workload ``name`` of the given size (N fits, or m points for W5)."""
+    return REGISTRY[name].make(int(size), seed)
