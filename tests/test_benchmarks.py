@@ -1,0 +1,89 @@
+"""Smoke test of the benchmark suite: tiny sizes, one peer, through ``python -m batchfit bench``.
+
+Checks the JSON records' fields and that the accuracy numbers are sane (no timing asserts).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    cmd = [sys.executable, "-m", "batchfit", "bench", "--workload", "W1,W5", "--sizes", "40",
+           "--points", "4000", "--peers", "scipy", "--peer-cap", "12", "--repeats", "1",
+           "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=str(out), capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+def _load(out, name):
+    with open(out / name) as fh:
+        return json.load(fh)
+
+
+def test_records_written_with_their_fields(run):
+    out, stdout = run
+    files = sorted(p.name for p in out.glob("*.json"))
+    assert files == sorted(["W1_N40_float64_batchfit.json", "W1_N40_float64_scipy.json",
+                            "W5_m4000_float64_batchfit.json", "W5_m4000_float64_scipy.json",
+                            "results.json"])
+    assert len(_load(out, "results.json")) == 4
+    rec = _load(out, "W1_N40_float64_batchfit.json")
+    for key in ("cpu_model", "cpu_count", "device_kind", "platform", "jax_version", "dtype", "N",
+                "seconds", "fits_per_s", "cold_seconds", "cold_compile_seconds", "cold_compiles",
+                "warm_seconds", "same_bucket_call", "ratio_vs", "accuracy", "vs_reference",
+                "agreement", "devices", "machine"):
+        assert key in rec, key
+    import jax
+
+    assert rec["jax_version"] == jax.__version__
+    assert rec["cpu_count"] == os.cpu_count() and rec["platform"] == "cpu"
+    assert rec["N"] == 40 and rec["n_fits_run"] == 40 and rec["dtype"] == "float64"
+    assert rec["devices"] == 1
+    assert rec["cold_seconds"] >= rec["cold_compile_seconds"] > 0 and rec["cold_compiles"] > 0
+    np.testing.assert_allclose(rec["fits_per_s"], 40 / rec["seconds"], rtol=1e-12)
+    peer = _load(out, "W1_N40_float64_scipy.json")
+    assert peer["n_fits_run"] == 12 and peer["vs_reference"] is None
+    np.testing.assert_allclose(rec["ratio_vs"]["scipy"], rec["fits_per_s"] / peer["fits_per_s"], rtol=1e-12)
+    # a new N in the same bucket compiles nothing
+    sb = rec["same_bucket_call"]
+    assert 0 < sb["N"] < 40 and sb["compiles"] == 0 and rec["same_bucket_recompiled"] is False
+    # the Markdown table: printed and written, one row per record
+    md = (out / "results.md").read_text()
+    assert md.count("\n| W1 |") == 2 and md.count("\n| W5 |") == 2
+    assert "| W1 | N=40 | float64 | batchfit |" in md and "| W1 | N=40 | float64 | batchfit |" in stdout
+
+
+def test_accuracy_numbers_are_sane(run):
+    out, _ = run
+    w1 = _load(out, "W1_N40_float64_batchfit.json")
+    acc = w1["accuracy"]
+    assert acc["key"] == "cen" and acc["frac_success"] >= 0.9
+    # centre to a few 1e-3 relative for noise 0.5 on 100 points; never wildly off
+    assert 1e-5 < acc["key_rel_err_median"] < 2e-2 and acc["key_rel_err_max"] < 0.2
+    vr = w1["vs_reference"]
+    assert vr["reference"] == "scipy" and vr["n"] == 12 and vr["frac_chi2_le_ref"] >= 11 / 12
+    # batchfit and scipy find the same optimum on the fits both solve
+    ag = w1["agreement"]["scipy"]
+    assert ag["n_compared"] >= 11 and ag["median_rel_diff"] < 1e-5
+
+    w5 = _load(out, "W5_m4000_float64_batchfit.json")
+    assert w5["N"] == 1 and w5["m"] == 4000 and w5["size_name"] == "m"
+    assert w5["accuracy"]["frac_success"] == 1.0 and w5["accuracy"]["key_rel_err_max"] < 1e-2
+    assert w5["vs_reference"]["frac_chi2_le_ref"] == 1.0
+    assert w5["agreement"]["scipy"]["max_rel_diff"] < 1e-5
+    ref = _load(out, "W5_m4000_float64_scipy.json")
+    # the truth is the generating value: both systems report the same error against it
+    np.testing.assert_allclose(w5["accuracy"]["key_rel_err_max"], ref["accuracy"]["key_rel_err_max"],
+                               rtol=1e-3)
