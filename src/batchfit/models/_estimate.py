@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._guess import (linregress, lstsq, masked_max, masked_mean, masked_median, masked_min, polyfit,
-                     sort_by, take)
+from ._guess import (linregress, masked_max, masked_mean, masked_median, masked_min, normal_lstsq,
+                     polyfit, sort_by, take)
 
 LN2 = np.log(2.0)
 
@@ -72,9 +72,13 @@ def sine(g):
     amplitude = 2.0 * take(power, k) / m
     frequency = 2 * np.pi * np.abs(freqs)
     shifts = np.linspace(0, 2 * np.pi, 11, endpoint=False)
-    err = np.stack([
-        np.sum(np.where(v, amplitude[:, None] * np.sin(x * frequency[:, None] + s) - yc, 0.0) ** 2, axis=1)
-        for s in shifts], axis=1)
+    # |A sin(f x + s) - y|² for every shift s from five sums, as sin(f x + s) = S cos s + C sin s
+    arg = x * frequency[:, None]
+    S, C = np.where(v, np.sin(arg), 0.0), np.where(v, np.cos(arg), 0.0)
+    ss, cc, sc = (np.sum(a * b, axis=1)[:, None] for a, b in ((S, S), (C, C), (S, C)))
+    sy, cy = np.sum(S * yc, axis=1)[:, None], np.sum(C * yc, axis=1)[:, None]
+    cs, sn, a = np.cos(shifts)[None, :], np.sin(shifts)[None, :], amplitude[:, None]
+    err = a * a * (cs * cs * ss + 2 * cs * sn * sc + sn * sn * cc) - 2 * a * (cs * sy + sn * cy)
     return {"amplitude": amplitude, "frequency": frequency, "shift": shifts[np.argmin(err, axis=1)]}
 
 
@@ -161,13 +165,7 @@ def _log_quadratic(x, y, h, half, mom):
     pts = half & (h > 0)
     lh = np.log(np.where(pts, h, 1.0))
     wt = np.where(pts, h * h, 0.0)
-    cols = [np.ones_like(u), u, w, u * u, u * w, w * w]
-    G = np.empty(u.shape[:1] + (6, 6))
-    for i in range(6):
-        for j in range(i, 6):
-            G[:, i, j] = G[:, j, i] = np.sum(wt * cols[i] * cols[j], axis=1)
-    r = np.stack([np.sum(wt * c * lh, axis=1) for c in cols], axis=1)
-    c = (np.linalg.pinv(G) @ r[..., None])[..., 0]
+    c = normal_lstsq([np.ones_like(u), u, w, u * u, u * w, w * w], lh, wt)
     p11, p22, p12 = -2 * c[:, 3], -2 * c[:, 5], -c[:, 4]
     det = p11 * p22 - p12 * p12
     ok = (pts.sum(axis=1) >= 6) & (p11 > 0) & (p22 > 0) & (det > 0)
@@ -193,8 +191,8 @@ def double_exponential(g):
     x0 = x[:, :1]
     s = _cumtrapz(y, x)
     ss = _cumtrapz(s, x)
-    A = np.stack([ss, s, x - x0, np.ones_like(x)], axis=-1)
-    a, b = lstsq(A, y, v)[:, :2].T
+    w = v.astype(float)
+    a, b = normal_lstsq([ss, s, x - x0, np.ones_like(x)], y, w)[:, :2].T
     disc = b * b + 4 * a
     root = np.sqrt(np.maximum(disc, 0))
     r1, r2 = (b - root) / 2, (b + root) / 2  # r1 <= r2: the faster decay first
@@ -203,8 +201,9 @@ def double_exponential(g):
     r1 = np.where(ok, r1, -2.0 / single["decay"])
     r2 = np.where(ok, r2, -0.5 / single["decay"])
     with np.errstate(over="ignore", invalid="ignore"):
-        E = np.stack([np.exp(r1[:, None] * x), np.exp(r2[:, None] * x)], axis=-1)
-        amp = lstsq(np.where(np.isfinite(E), E, 0.0), y, v)
+        e1, e2 = np.exp(r1[:, None] * x), np.exp(r2[:, None] * x)
+    w = w * np.isfinite(e1) * np.isfinite(e2)
+    amp = normal_lstsq([np.where(w > 0, e1, 0.0), np.where(w > 0, e2, 0.0)], y, w)
     return {"amplitude1": amp[:, 0], "decay1": -1.0 / r1, "amplitude2": amp[:, 1], "decay2": -1.0 / r2}
 
 

@@ -116,20 +116,39 @@ def lstsq(A, b, v):
     """Per-row least squares ``A c[i] ~ b[i]`` over valid points: c (N, k).
 
     ``A`` is (m, k) when shared by every row (then, with no invalid point,
-    one multi-right-hand-side solve) or (N, m, k) (a stacked pseudo-inverse).
+    one multi-right-hand-side solve) or (N, m, k) (stacked QR).
     """
     if A.ndim == 2 and v.all():
         scale = _col_scale(A)
         c, *_ = np.linalg.lstsq(A / scale, b.T, rcond=None)
         return (c / scale[:, None]).T
-    A = np.where(v[..., None], A, 0.0)
+    if not v.all():
+        A, b = np.where(v[..., None], A, 0.0), np.where(v, b, 0.0)
     scale = _col_scale(A)
-    c = np.linalg.pinv(A / scale[..., None, :]) @ np.where(v, b, 0.0)[..., None]
+    q, r = np.linalg.qr(A / scale[..., None, :])  # stacked; pinv(r) copes with rank deficiency
+    c = np.linalg.pinv(r) @ (np.swapaxes(q, -1, -2) @ b[..., None])
     return c[..., 0] / scale
 
 
+def normal_lstsq(cols, b, w):
+    """Per-row weighted least squares ``sum_j c_j cols[j] ~ b`` (weights ``w``,
+    0 for invalid points) by the normal equations of the scaled columns.
+
+    For few, well-scaled columns: it never builds the (N, m, k) matrix.
+    """
+    norms = [np.sqrt(np.sum(w * c * c, axis=1)) for c in cols]
+    norms = [np.where(n > 0, n, 1.0) for n in norms]
+    k = len(cols)
+    G = np.empty((b.shape[0], k, k))
+    for i in range(k):
+        for j in range(i, k):
+            G[:, i, j] = G[:, j, i] = np.sum(w * cols[i] * cols[j], axis=1) / (norms[i] * norms[j])
+    r = np.stack([np.sum(w * c * b, axis=1) / n for c, n in zip(cols, norms)], axis=1)
+    return (np.linalg.pinv(G) @ r[..., None])[..., 0] / np.stack(norms, axis=1)
+
+
 def _col_scale(A):
-    s = np.sqrt(np.sum(A * A, axis=-2))
+    s = np.sqrt(np.einsum("...mk,...mk->...k", A, A))
     return np.where(s > 0, s, 1.0)
 
 
