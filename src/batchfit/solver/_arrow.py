@@ -50,8 +50,38 @@ class ArrowState(NamedTuple):
     status: jax.Array
 
 
+def _chunk_size():
+    """Datasets per pass of :func:`blocks`: cache-sized on CPU, large on
+    accelerators (where it only bounds the transient memory)."""
+    return 2048 if jax.default_backend() == "cpu" else 65536
+
+
 def blocks(resid_d, ts, tl, args, shared) -> Blocks:
-    """The reduced linear model at (ts, tl).
+    """The reduced linear model at (ts, tl), over the datasets in chunks
+    (``lax.map``), so the transient (chunk, m) arrays stay small."""
+    K, chunk = tl.shape[0], _chunk_size()
+    nc, rem = divmod(K, chunk)
+    if nc <= 1:
+        return _blocks(resid_d, ts, tl, args, shared)
+
+    def part(a, lo, hi):
+        return jax.tree_util.tree_map(lambda x: x[lo:hi], a)
+
+    tree = jax.tree_util.tree_map(lambda a: a[:nc * chunk].reshape((nc, chunk) + a.shape[1:]), (tl, args))
+    out = jax.lax.map(lambda c: _blocks(resid_d, ts, c[0], c[1], shared), tree)
+    flat = (lambda a: a.reshape((nc * chunk,) + a.shape[2:]))
+    parts = [Blocks(out.U.sum(0), flat(out.W), flat(out.V), out.a.sum(0), flat(out.b), out.chi2.sum())]
+    if rem:
+        parts.append(_blocks(resid_d, ts, tl[nc * chunk:], part(args, nc * chunk, K), shared))
+    if len(parts) == 1:
+        return parts[0]
+    p, q = parts
+    return Blocks(p.U + q.U, jnp.concatenate([p.W, q.W]), jnp.concatenate([p.V, q.V]), p.a + q.a,
+                  jnp.concatenate([p.b, q.b]), p.chi2 + q.chi2)
+
+
+def _blocks(resid_d, ts, tl, args, shared) -> Blocks:
+    """The reduced linear model at (ts, tl) for a set of datasets.
 
     Each Jacobian column is one forward-mode pass over every dataset,
     held as a (K, m) array: tangents of the shared parameters are not
