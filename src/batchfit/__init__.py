@@ -15,6 +15,7 @@ from ._result import FitResult
 from .params import ExprError, Parameter, Parameters, create_params
 from .report import fit_report
 from .solver import RESULTS, LMConfig
+from . import data as data
 from . import models as models
 
 __version__ = "0.1.0"
