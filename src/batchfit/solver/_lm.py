@@ -131,13 +131,14 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         fail, fail_code = ~ok, RESULTS.DIVERGED
     else:
         # At convergence the actual and predicted reductions are rounding
-        # noise and so is rho: a negligible GN step is taken unless it
-        # clearly raises chi2, and rho > 2 does not veto convergence then.
-        # Otherwise accepting it or not (and so the last ~xtol of every
-        # value, and the status) would depend on the batch's shape.
-        noise = jnp.abs(actual) <= floor
-        accept = ok & ((rho > _ACCEPT) | (x_conv & (chi2_new <= s.chi2 + floor)))
-        f_conv = ok & near & small_f & settled & ((rho <= 2.0) | noise)
+        # noise and so is rho. Decisions there are made against a band far
+        # above that noise (0.1 ftol chi2): a negligible GN step is taken
+        # unless it raises chi2 by more, and actual > 2 pred (rho > 2) vetoes
+        # convergence only beyond it. Otherwise the last ~xtol of every value
+        # and the status would depend on rounding, i.e. on the batch's shape.
+        band = 0.1 * cfg.ftol * chi2_safe
+        accept = ok & ((rho > _ACCEPT) | (x_conv & (chi2_new <= s.chi2 + band)))
+        f_conv = ok & near & small_f & settled & (actual <= 2.0 * pred + band)
         shrink = jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
         lam_new = jnp.where(accept, s.lam * shrink, s.lam * s.nu)
         lam_new = jnp.maximum(lam_new, jnp.finfo(dtype).tiny)
