@@ -271,3 +271,31 @@ def test_tied_per_dataset_parameter():
     np.testing.assert_allclose(res.params["sigma"].value, res.params["width"].value / 2, rtol=1e-12)
     np.testing.assert_allclose(res.params["sigma"].stderr, res.params["width"].stderr / 2, rtol=1e-10)
     np.testing.assert_allclose(res.params["width"].value, widths, rtol=0.05)
+
+
+def test_group_dataframe_and_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, data = bdata.two_gaussian_datasets(seed=0)
+    groups = np.stack([data, data + 1.0])
+    model = bf.Model(gauss_c)
+    res = model.fit(groups, uc1_params(model), x=x, shared=SHARED)
+    df = res.to_dataframe()
+    assert list(df["group"]) == [0, 0, 1, 1] and list(df["dataset"]) == [0, 1, 0, 1]
+    np.testing.assert_array_equal(df["const"].to_numpy(), res.params["const"].value.ravel())
+    np.testing.assert_array_equal(df["cen_stderr"].to_numpy(), np.repeat(res.params["cen"].stderr, 2))
+    np.testing.assert_array_equal(df["chisqr"].to_numpy(), np.repeat(res.chisqr, 2))
+    # shifting both datasets by +1 shifts only the per-dataset constants
+    np.testing.assert_allclose(res.params["const"].value[1] - res.params["const"].value[0], 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="use result\\[g\\].plot"):
+        res.plot()
+    fig = res[1].plot()
+    ax, axr = fig.axes
+    assert ax.get_ylabel() == "y" and axr.get_ylabel() == "residual"
+    assert len(ax.lines) == 4  # data + best fit per dataset
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), res[1].best_fit[0], rtol=1e-12)
+    fig.savefig(tmp_path / "group.png")
+    plt.close(fig)

@@ -151,6 +151,34 @@ class GroupFitResult:
             self._params = out
         return self._params
 
+    def to_dataframe(self):
+        """One row per dataset (``group``, ``dataset``): every parameter's
+        value and stderr (shared ones repeated over the group's datasets)
+        and the group's statistics. Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("to_dataframe needs pandas: pip install batchfit[pandas]") from err
+        G, K = self._lay.G, self._lay.K
+        cols = {"group": np.repeat(np.arange(G), K), "dataset": np.tile(np.arange(K), G)}
+        for n in self._values:
+            for key, src in ((n, self._values), (f"{n}_stderr", self._stderr)):
+                a = np.asarray(src[n])
+                cols[key] = (a if a.ndim == 2 else np.repeat(a[:, None], K, axis=1)).reshape(G * K)
+        for k in ("chisqr", "redchi", "aic", "bic", "nfev", "ndata"):
+            cols[k] = np.repeat(self._stats[k], K)
+        st = self._stats["status"]
+        cols["status"] = np.repeat([RESULTS(int(c)).name for c in st], K)
+        cols["success"] = np.repeat(np.isin(st, [int(r) for r in RESULTS if r.success]), K)
+        return pd.DataFrame(cols)
+
+    def plot(self, *, fig=None, max_datasets=8):
+        """Data and best fit of every dataset of one group (up to
+        ``max_datasets``), residuals below; returns the Figure."""
+        from .plot import plot_group
+
+        return plot_group(self, fig=fig, max_datasets=max_datasets)
+
     def __repr__(self):
         kind = f"{len(self)} groups" if self.batched else "1 group"
         return (f"<GroupFitResult: {kind} of {self.ndatasets} datasets, shared={self.shared_names}, "
@@ -158,8 +186,9 @@ class GroupFitResult:
                 f"solver={self.solver}>")
 
 
-def fit_extras(md, G, K, resid, model, indep) -> dict:
-    """Data, weights, mask and best fit as (G, K, m) arrays (NaN where masked)."""
+def fit_extras(md, G, K, resid, model) -> dict:
+    """Data, weights, mask, independent variables and best fit as (G, K, m)
+    arrays (best fit NaN where masked)."""
 
     def grouped(a):
         return a.reshape((G, K) + a.shape[1:])
@@ -174,4 +203,6 @@ def fit_extras(md, G, K, resid, model, indep) -> dict:
         best = np.where(wfull != 0, r / np.where(wfull != 0, wfull, 1) + y, np.nan)
     if mask is not None:
         best = np.where(mask, best, np.nan)
+    indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else np.broadcast_to(md.indep_shared[v], y.shape))
+             for v in list(md.indep_fit) + list(md.indep_shared)}
     return dict(best_fit=best, data=y, weights=w, mask=mask, residual=r, model=model, indep=indep)

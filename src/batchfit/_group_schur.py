@@ -187,4 +187,4 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
                    redchi=redchi, aic=aic, bic=bic, errorbars=ok & success),
         values=values, stderr=stderr, init=init, nvarys=nvarys,
         covar_shared=Css * scale[:, None, None], solver="schur",
-        extras=fit_extras(md, G, K, r, model, None))
+        extras=fit_extras(md, G, K, r, model))

@@ -111,4 +111,4 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
         flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
                    method, scale_covar, label, m_expected=K * m)
     return GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
-        md, G, K, flat._a["residual"], model, indep))
+        md, G, K, flat._a["residual"], model))

@@ -235,3 +235,51 @@ def _worst_panel(ax, res, i):
         ax.plot(x, best, "-")
         ax.set(xlabel=xlabel, ylabel="y")
     ax.set_title(_title(res, f"fit {i}: redchi {float(res.redchi):.3g}"), fontsize=9)
+
+
+def plot_group(result, *, fig=None, max_datasets=8):
+    """One shared-parameter group: each dataset's data (points) and best fit
+    (line, same colour) above, residuals (model - data) below; returns the
+    Figure. Masked points are not drawn.
+
+    Example:
+      >>> import matplotlib; matplotlib.use("Agg")
+      >>> import matplotlib.pyplot as plt, numpy as np, batchfit as bf
+      >>> x = np.linspace(0, 1, 21)
+      >>> data = np.stack([2 * x + 1, 2 * x + 3]) + 0.05 * np.cos(9 * x)
+      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(data, x=x, a=1, b=0, shared=["a"])
+      >>> fig = res.plot()
+      >>> [ax.get_ylabel() for ax in fig.axes], len(fig.axes[0].lines)
+      (['y', 'residual'], 4)
+      >>> plt.close(fig)
+    """
+    plt = _pyplot()
+    if result.batched and len(result) != 1:
+        raise ValueError(f"plot draws one group; this result holds {len(result)} groups: "
+                         "use result[g].plot()")
+    res = result if not result.batched else result[0]
+    y, best = np.asarray(res.data, dtype=float), np.asarray(res.best_fit, dtype=float)
+    indep = res.extras.get("indep") or {}
+    name = next(iter(indep), None)
+    x = np.asarray(indep[name])[0] if name else np.broadcast_to(np.arange(y.shape[-1]), y.shape)
+    mask = res.extras.get("mask")
+    mask = np.ones(y.shape, bool) if mask is None else np.asarray(mask)[0]
+    fig = plt.figure(figsize=(6.4, 6.0)) if fig is None else fig
+    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.08)
+    ax = fig.add_subplot(gs[0])
+    axr = fig.add_subplot(gs[1], sharex=ax)
+    for k in range(min(y.shape[0], max_datasets)):
+        sel = mask[k]
+        order = np.argsort(x[k][sel])
+        xk, yk, bk = x[k][sel][order], y[k][sel][order], best[k][sel][order]
+        (pts,) = ax.plot(xk, yk, "o", ms=3, alpha=0.6, label=f"data {k}")
+        ax.plot(xk, bk, "-", lw=2, color=pts.get_color())
+        axr.plot(xk, bk - yk, "o", ms=3, color=pts.get_color())
+    model = res.extras.get("model")
+    shared = ", ".join(res.shared_names)
+    ax.set(ylabel="y", title=f"{getattr(model, 'name', 'group')} (shared: {shared})")
+    ax.legend(loc="best", fontsize="small")
+    ax.tick_params(labelbottom=False)
+    axr.axhline(0.0, color="0.5", lw=1)
+    axr.set(xlabel=name or "index", ylabel="residual")
+    return fig
