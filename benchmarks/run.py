@@ -369,6 +369,10 @@ def _fmt(x, spec):
     return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
 
 
+def _rate(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s",
            "cold s (compiling s, compiles)", "same-bucket N': s (compiles)", "speed vs peers",
            "success", "key rel err: median / max", "chi2 <= ref", "chi2 > chi2(truth) (of them success)",
@@ -408,7 +412,7 @@ def markdown(records, machine) -> str:
         size = f"{r['size_name']}={r['size']:,}"
         lines.append(
             f"| {r['workload']} | {size} | {r['dtype']} | {r['system']} | {r['devices']} "
-            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {r['fits_per_s']:,.1f} | {cold} | {sb} "
+            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {_rate(r['fits_per_s'])} | {cold} | {sb} "
             f"| {speed} | {100 * acc['frac_success']:.1f}% | {key} | {le} "
             f"| {acc['n_worse_than_truth']} ({acc['n_worse_than_truth_reported_success']}) | {ag} |")
     v = machine["versions"]
