@@ -53,10 +53,12 @@ def w4_params(model):
     return model.make_params(a=1.0, b=1.0, c=0.0, tau1=dict(value=1.0, min=0), tau2=dict(value=5.0, min=0))
 
 
-def test_use_case_1_group_matches_lmfit_expression_ties(lmfit_uc1):
+@pytest.mark.parametrize("solver", ["auto", "dense"])
+def test_use_case_1_group_matches_lmfit_expression_ties(lmfit_uc1, solver):
     x, data = bdata.two_gaussian_datasets(seed=0)
     model = bf.Model(gauss_c)
-    res = model.fit(data, uc1_params(model), x=x, shared=SHARED)
+    res = model.fit(data, uc1_params(model), x=x, shared=SHARED, group_solver=solver)
+    assert res.solver == ("schur" if solver == "auto" else "dense")
     ref = lmfit_uc1
     assert res.success and ref.success
     assert np.ndim(res.params["cen"].value) == 0 and res.params["const"].value.shape == (2,)
@@ -69,9 +71,11 @@ def test_use_case_1_group_matches_lmfit_expression_ties(lmfit_uc1):
     for attr in ("chisqr", "redchi", "aic", "bic"):
         assert getattr(res, attr) == pytest.approx(getattr(ref, attr), rel=1e-6)
     assert (res.ndata, res.nvarys, res.nfree) == (ref.ndata, ref.nvarys, ref.nfree)
-    # correlations of the flat view equal lmfit's
-    flat = res.flat.params
-    assert flat["sigma"].correl["const_0"] == pytest.approx(ref.params["sigma_1"].correl["const_1"], rel=1e-3)
+    # correlations equal lmfit's
+    assert res.var_names == ["cen", "sigma", "amp", "const_0", "const_1"]
+    C = res.correl
+    assert C[1, 3] == pytest.approx(ref.params["sigma_1"].correl["const_1"], rel=1e-3)
+    assert C[3, 4] == pytest.approx(ref.params["const_1"].correl["const_2"], rel=1e-3)
     assert res.best_fit.shape == (2, 150)
     np.testing.assert_allclose(res.best_fit - data, res.residual, atol=1e-12)  # lmfit: model - data
 
@@ -106,9 +110,13 @@ def test_schur_equals_dense(dtype):
     for attr in ("chisqr", "aic", "bic", "nfree"):
         assert getattr(schur, attr) == pytest.approx(getattr(dense, attr), rel=1e-10)
     np.testing.assert_allclose(schur.covar_shared, dense.covar_shared, rtol=1e-6)
+    assert schur.var_names == dense.var_names
+    np.testing.assert_allclose(schur.covar, dense.covar, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(schur.best_fit, dense.best_fit, rtol=1e-8, atol=1e-8)
     text = bf.fit_report(schur)
-    assert "[[Shared Variables]]" in text and "a_5:" in text and "C(tau1, tau2)" in text
+    assert "solver             = schur" in text and "a_5:" in text and "C(tau1, tau2)" in text
+    assert text.replace("schur", "dense") == bf.fit_report(dense).replace("schur", "dense") or \
+        text.splitlines()[5:12] == bf.fit_report(dense).splitlines()[5:12]
 
 
 def test_schur_global_fit_matches_scipy():

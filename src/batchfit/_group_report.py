@@ -6,8 +6,8 @@ import numpy as np
 
 from ._stats import correlations
 from .params import Parameter
-from .report import (_correl_lines, _distribution_lines, _single, _stat_lines, _status_lines,
-                     _var_line, gformat)
+from .report import (_correl_lines, _distribution_lines, _stat_lines, _status_lines, _var_line,
+                     gformat)
 
 MAX_LISTED = 12  # per-dataset parameters are listed one by one up to this many datasets
 
@@ -34,21 +34,17 @@ def _local_param(p, k):
 
 
 def _one_group(result, show_correl, min_correl) -> str:
-    out = _header(result)
-    if result.flat is not None:  # dense: the flat fit is the lmfit-style report
-        return "\n".join(out + [_single(result.flat, show_correl, min_correl)])
     params = result.params
-    out += ["[[Fit Statistics]]"] + _stat_lines(result)
+    out = _header(result) + ["[[Fit Statistics]]"] + _stat_lines(result)
     if not result.success:
         out.append(f"##  Warning: fit did not converge: {result.message}")
     if not result.errorbars:
         out.append("##  Warning: uncertainties could not be estimated "
                    "(one or more variables did not affect the fit, or the fit failed)")
-    width = max(len(n) for n in params) + len(str(result.ndatasets)) + 1
-    out.append("[[Shared Variables]]")
-    out += [_var_line(n, params[n], width, params[n].vary) for n in result.shared_names]
-    out.append("[[Per-dataset Variables]]")
     K = result.ndatasets
+    width = max(len(n) for n in params) + len(str(K - 1)) + 1
+    out.append("[[Variables]]")
+    out += [_var_line(n, params[n], width, params[n].vary) for n in result.shared_names]
     if K <= MAX_LISTED:
         for n in result.local_names:
             out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, params[n].vary)
@@ -56,11 +52,14 @@ def _one_group(result, show_correl, min_correl) -> str:
     else:
         rows = [(n, params[n].value) for n in result.local_names]
         rows += [(f"{n} stderr", params[n].stderr) for n in result.local_names]
-        out += ["    (distribution over datasets: median, 5% and 95% quantiles)"]
+        out += [f"    per dataset (over {K} datasets: median, 5% and 95% quantiles)"]
         out += _distribution_lines(rows, np.ones(K, bool))[1:]
-    if show_correl and result.errorbars and result.covar_shared is not None:
-        names = [n for n in result.shared_names if params[n].vary and params[n].expr is None]
-        out += _correl_lines(names, correlations(result.covar_shared[0]), min_correl)
+    if show_correl and result.errorbars:
+        if result.covar is not None:
+            out += _correl_lines(result.var_names, result.correl, min_correl)
+        elif result.covar_shared is not None:
+            names = [n for n in result.shared_names if params[n].vary and params[n].expr is None]
+            out += _correl_lines(names, correlations(result.covar_shared), min_correl)
     return "\n".join(out)
 
 

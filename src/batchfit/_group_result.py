@@ -9,6 +9,8 @@ from ._group_layout import GroupLayout, local_name
 from .params import Parameters
 from .solver import RESULTS
 
+FULL_COVAR_MAX = 64  # free parameters per group up to which the full covariance is kept
+
 # per-group statistics, leading axis G
 STATS = ("status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "errorbars")
 
@@ -23,16 +25,17 @@ class GroupFitResult:
     ``ndata``, ``nfree``, ``status``, ``success``, ``message``) are per
     group. ``result[g]`` is the result of group g.
 
-    Dense solves keep the flat result (``result.flat``, a
-    :class:`~batchfit.FitResult` over the parameters ``shared...,
-    p_0 ... p_{K-1}``) with the full covariance (``covar``, ``correl``,
-    ``var_names``). The Schur solver keeps the covariance of the shared
-    parameters (``covar_shared``) and per-dataset standard errors.
+    ``covar_shared`` is the covariance of the shared free parameters.
+    For groups of up to ``FULL_COVAR_MAX`` free parameters, ``covar`` and
+    ``correl`` cover all of them, in the order of ``var_names`` (shared,
+    then each per-dataset parameter ``p`` as ``p_0 ... p_{K-1}``); for
+    larger groups they are None. Dense solves also keep the flat
+    :class:`~batchfit.FitResult` (``result.flat``).
     """
 
     def __init__(self, *, layout: GroupLayout, template: Parameters, method: str, stats: dict,
                  values: dict, stderr: dict, init: dict, nvarys: int, flat=None, covar_shared=None,
-                 solver="dense", extras=None):
+                 covar=None, var_names=None, solver="dense", extras=None):
         self._lay = layout
         self._template = template
         self.method = method
@@ -40,7 +43,9 @@ class GroupFitResult:
         self._values, self._stderr, self._init = values, stderr, init
         self.nvarys = nvarys
         self.flat = flat
-        self.covar_shared = covar_shared
+        self._covar_shared = covar_shared
+        self._covar = covar
+        self.var_names = list(var_names) if var_names is not None else None
         self.solver = solver
         self.extras = dict(extras or {})
         self.batched = layout.grouped
@@ -73,7 +78,7 @@ class GroupFitResult:
                    stderr={n: gather(errs, n) for n in pnames},
                    init={n: gather(init_all, n) for n in pnames},
                    nvarys=flat.nvarys, flat=flat, covar_shared=cov[:, idx][:, :, idx],
-                   solver="dense", extras=extras)
+                   covar=cov, var_names=flat.var_names, solver="dense", extras=extras)
 
     # -- batch plumbing -------------------------------------------------
     def __len__(self):
@@ -99,7 +104,8 @@ class GroupFitResult:
             stderr={k: v[sl] for k, v in self._stderr.items()},
             init={k: v[sl] for k, v in self._init.items()}, nvarys=self.nvarys,
             flat=None if self.flat is None else self.flat[g],
-            covar_shared=None if self.covar_shared is None else self.covar_shared[sl],
+            covar_shared=None if self._covar_shared is None else self._covar_shared[sl],
+            covar=None if self._covar is None else self._covar[sl], var_names=self.var_names,
             solver=self.solver, extras=extras)
 
     def __getattr__(self, key):
@@ -112,9 +118,21 @@ class GroupFitResult:
         if key in extras:
             v = extras[key]
             return v if (self.batched or not isinstance(v, np.ndarray)) else v[0]
-        if key in ("covar", "correl", "var_names", "residual") and self.__dict__.get("flat") is not None:
-            return getattr(self.flat, key)
         raise AttributeError(f"GroupFitResult has no attribute {key!r}")
+
+    @property
+    def covar_shared(self):
+        return None if self._covar_shared is None else self._get(self._covar_shared)
+
+    @property
+    def covar(self):
+        return None if self._covar is None else self._get(self._covar)
+
+    @property
+    def correl(self):
+        from ._stats import correlations
+
+        return None if self._covar is None else self._get(correlations(self._covar))
 
     @property
     def success(self):

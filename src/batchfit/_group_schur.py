@@ -18,8 +18,8 @@ import numpy as np
 from . import _stats
 from ._bounds import to_external
 from ._fit import host_arrays, packed_args
-from ._group_layout import GroupLayout, _per_group
-from ._group_result import GroupFitResult, fit_extras
+from ._group_layout import GroupLayout, _per_group, local_name
+from ._group_result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 from ._pack import make_spec, pack, values_from_external
 from ._problem import model_residual
 from .params import Parameters
@@ -69,7 +69,7 @@ def _statistics(resid_ext_d, all_values, g, vs, vl, args, grp, sh):
             return jax.jacfwd(lambda t: (f(t),) * 2, has_aux=True)(jnp.concatenate([vs_g, tl]))
 
         Gm, vals = jax.vmap(dataset)(vl_g, a_g)
-        return Css, Csl, Cll, ok, r, Gm, vals
+        return Css, Csl, Cll, ok, r, Gm, vals, (blk.U, blk.W, blk.V)
 
     return jax.vmap(group)(vs, vl, args, grp)
 
@@ -84,6 +84,31 @@ def _all_values(spec, n, idx_s, idx_l):
         return jnp.stack([jnp.asarray(d[k], vs.dtype) for k in spec.names])
 
     return allvals
+
+
+def full_covariance(U, W, V):
+    """``(JᵀJ)⁻¹`` of small groups from the arrow blocks (host, float64), in
+    the order shared, then each local parameter over the datasets.
+    U (G, g, g), W (G, K, g, l), V (G, K, l, l)."""
+    G, K, g, l = W.shape
+    n = g + K * l
+    H = np.zeros((G, n, n))
+    H[:, :g, :g] = U
+    for j in range(l):
+        cols = g + j * K + np.arange(K)
+        H[:, :g, cols] = np.swapaxes(W[:, :, :, j], 1, 2)
+        H[:, cols, :g] = W[:, :, :, j]
+        for i in range(l):
+            H[:, cols, g + i * K + np.arange(K)] = V[:, :, j, i]
+    d = np.sqrt(np.abs(np.diagonal(H, axis1=1, axis2=2)))
+    d = np.where(d > 0, d, 1.0)
+    with np.errstate(all="ignore"):
+        Hs = H / (d[:, :, None] * d[:, None, :])
+        out = np.full_like(H, np.nan)
+        for k in range(G):
+            if np.all(np.isfinite(Hs[k])) and np.linalg.cond(Hs[k]) < 1e14:
+                out[k] = np.linalg.inv(Hs[k])
+    return out / (d[:, :, None] * d[:, None, :])
 
 
 def expand_params(params, lay: GroupLayout) -> Parameters:
@@ -148,7 +173,8 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         vs = to_external(ts, grp["lo"], grp["hi"])
         vl = to_external(tl, lo[:, :, list(idx_l)], hi[:, :, list(idx_l)])
         out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), g, vs, vl, args, grp, sh)
-        Css, Csl, Cll, ok, r, Gm, vals = map(np.asarray, out)
+        Css, Csl, Cll, ok, r, Gm, vals = map(np.asarray, out[:7])
+        UWV = tuple(map(np.asarray, out[7]))
         vs, vl, nfev, status = map(np.asarray, (vs, vl, nfev, status))
     status = status.copy()
     status[ndata == 0] = RESULTS.NO_DATA
@@ -170,6 +196,12 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     for j, nm in enumerate(spec.names):
         if nm in spec.fixed:
             err[:, :, j] = 0.0
+    covar = var_names = None
+    if nvarys <= FULL_COVAR_MAX:
+        covar = full_covariance(*UWV) * scale[:, None, None]
+        covar[~ok] = np.nan
+        var_names = [spec.free[i] for i in idx_s] + [
+            local_name(spec.free[i], k) for i in idx_l for k in range(K)]
     init_ext = grouped(np.asarray(packed.init))
     values, stderr, init = {}, {}, {}
     for j, nm in enumerate(spec.names):
@@ -186,5 +218,5 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         stats=dict(status=status, nfev=nfev, ndata=ndata, nfree=ndata - nvarys, chisqr=chisqr,
                    redchi=redchi, aic=aic, bic=bic, errorbars=ok & success),
         values=values, stderr=stderr, init=init, nvarys=nvarys,
-        covar_shared=Css * scale[:, None, None], solver="schur",
+        covar_shared=Css * scale[:, None, None], covar=covar, var_names=var_names, solver="schur",
         extras=fit_extras(md, G, K, r, model))
