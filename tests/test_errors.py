@@ -561,3 +561,179 @@ def test_minimize_does_not_modify_inputs():
     _assert_same(params, snap)
     ols = np.linalg.lstsq(np.stack([X, np.ones(M)], axis=1), YB[0], rcond=None)[0]
     np.testing.assert_allclose([res.params["a"].value, res.params["b"].value], ols, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# zero weights mask points (negative weights are errors, tested above)
+# --------------------------------------------------------------------------
+def test_zero_weights_mask_points():
+    """A zero weight removes its point from the fit and from the statistics
+    (ndata, nfree, redchi): the fit equals the fit without those points."""
+    w = np.ones(M)
+    w[[1, 5]] = 0.0
+    y = YB[2].copy()
+    y[5] = np.nan  # a masked point may hold NaN, even under nan_policy="raise"
+    res = LINE.fit(y, P(), x=X, weights=w)
+    keep = w > 0
+    A = np.stack([X[keep], np.ones(keep.sum())], axis=1)
+    ols, rss = np.linalg.lstsq(A, YB[2][keep], rcond=None)[:2]
+    assert res.success and res.ndata == M - 2 and res.nfree == M - 4
+    np.testing.assert_allclose([res.params["slope"].value, res.params["intercept"].value], ols, rtol=1e-10)
+    np.testing.assert_allclose(res.chisqr, rss[0], rtol=1e-9)
+    np.testing.assert_allclose(res.redchi, rss[0] / (M - 4), rtol=1e-9)
+    cov = rss[0] / (M - 4) * np.linalg.inv(A.T @ A)
+    np.testing.assert_allclose(res.params["slope"].stderr, np.sqrt(cov[0, 0]), rtol=1e-8)
+    assert np.isnan(res.best_fit[1]) and np.isnan(res.best_fit[5]) and np.isfinite(res.best_fit[0])
+
+
+def test_all_weights_zero_in_every_fit(no_solve):
+    with raises(ValueError, "Model 'line'", "2 free parameters", "at most 0 valid data points"):
+        LINE.fit(np.tile(Y, (2, 1)), P(), x=X, weights=np.zeros(M))
+
+
+def test_ragged_weights_must_match_ragged_data(no_solve):
+    with raises(ValueError, "weights", "ragged lengths must match"):
+        LINE.fit([Y, Y[:5]], P(), x=[X, X[:5]], weights=[np.ones(M), np.ones(4)])
+
+
+def test_empty_dataset_in_ragged_batch_gets_status():
+    res = LINE.fit([YB[0], YB[1][:0], YB[2][:5]], P(), x=[X, X[:0], X[:5]])
+    np.testing.assert_array_equal(res.ndata, [M, 0, 5])
+    assert res.status[1] == RESULTS.NO_DATA and not res.success[1]
+    A = np.stack([X[:5], np.ones(5)], axis=1)
+    np.testing.assert_allclose([res.params["slope"].value[2], res.params["intercept"].value[2]],
+                               np.linalg.lstsq(A, YB[2][:5], rcond=None)[0], rtol=1e-10)
+
+
+# --------------------------------------------------------------------------
+# more input checks
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kw,exc,msg",
+    [
+        ({"x": np.array(["a"] * M)}, TypeError, "x must be numeric"),
+        ({"x": np.where(np.arange(M) == 2, np.inf, X)}, ValueError, "x contains NaN or inf"),
+        ({"x": X, "weights": np.ones(M) + 1j}, TypeError, "weights must be real"),
+        ({"x": X, "weights": "heavy"}, TypeError, "weights must be numeric"),
+        ({"x": np.ones((2, M, 1))}, ValueError, "x has shape (2, 8, 1)"),
+    ],
+    ids=["x_strings", "x_inf", "weights_complex", "weights_string", "x_3d"],
+)
+def test_bad_independent_variable_or_weights(no_solve, kw, exc, msg):
+    with raises(exc, msg):
+        LINE.fit(np.tile(Y, (2, 1)), P(), **kw)
+
+
+def test_data_none_or_objects(no_solve):
+    with raises(TypeError, "data must be numeric"):
+        LINE.fit(None, P(), x=X)
+    with raises(TypeError, "data must be numeric"):
+        LINE.fit(np.array([1.0, None] * 4), P(), x=X)
+
+
+def test_params_that_are_not_parameters(no_solve):
+    with raises(TypeError, "params['slope'] must be a Parameter", "got int"):
+        LINE.fit(Y, {"slope": 1, "intercept": 2}, x=X)
+    with raises(TypeError, "params must be a batchfit Parameters", "list"):
+        minimize(lambda p: jnp.array([p["a"]]), [1.0, 2.0])
+
+
+def test_non_numeric_parameter_value():
+    with raises(TypeError, "parameter 'slope' value must be a number", "'steep'"):
+        P(slope="steep")
+    with raises(TypeError, "parameter 'a' min must be a number", "'low'"):
+        create_params(a={"value": 1.0, "min": "low"})
+
+
+def test_empty_parameter_arrays(no_solve):
+    with raises(ValueError, "parameter 'a' value is an empty array", "N = 0"):
+        minimize(lambda p: jnp.array([p["a"], p["a"]]), create_params(a=np.zeros(0)))
+
+
+def test_min_greater_than_max_in_one_fit_of_a_batch(no_solve):
+    params = P(slope={"value": 1.0, "min": np.array([0.0, 0.0, 5.0]), "max": np.array([2.0, 2.0, 3.0])})
+    with raises(ValueError, "parameter 'slope'", "min > max", "5.0 > 3.0", "fit 2 of the batch"):
+        LINE.fit(np.tile(Y, (3, 1)), params, x=X)
+
+
+def test_bad_expressions_through_the_api(no_solve):
+    with raises(ExprError, "parameter 'intercept'", "unknown function 'open'"):
+        P(intercept={"expr": "open('x')"})
+    with raises(ExprError, "parameter 'intercept'", "'Attribute' is not allowed"):
+        P(intercept={"expr": "slope.__class__"})
+    with raises(ExprError, "parameter 'intercept'", "may not start with '_'"):
+        P(intercept={"expr": "__import__"})
+    params = P()
+    with raises(ExprError, "parameter 'intercept'", "invalid syntax"):
+        params["intercept"].expr = "slope *"
+    assert params["intercept"].expr is None  # a rejected tie leaves the parameter as it was
+    params.add("t", expr="slope + 1")
+    params.add("u", expr="t * 2")
+    params["t"].expr = "u - 1"
+    with raises(ExprError, "cyclic", "t -> u -> t"):
+        LINE.fit(Y, params, x=X)
+
+
+# --------------------------------------------------------------------------
+# what the model function returns
+# --------------------------------------------------------------------------
+def _col(x, slope, intercept):
+    return (slope * x + intercept)[:, None]
+
+
+def _grid(x, slope, intercept):
+    return (slope * x + intercept).reshape(2, 4)
+
+
+def _outer(x, slope, intercept):
+    return slope * x[:, None] + intercept * x[None, :]
+
+
+@pytest.mark.parametrize("func,shape", [(_col, "(8, 1)"), (_grid, "(2, 4)"), (_outer, "(8, 8)"),
+                                        (short_model, "(7,)")])
+def test_model_output_shape_named(no_solve, func, shape):
+    with raises(ValueError, f"Model '{func.__name__}'", f"returned shape {shape}", "dataset has shape (8,)"):
+        Model(func).fit(Y, P(), x=X)
+
+
+def test_scalar_model_output_broadcasts():
+    def level(x, c):
+        return c
+
+    res = Model(level).fit(YB[0], x=X, c=0.0)
+    assert res.success
+    np.testing.assert_allclose(res.params["c"].value, YB[0].mean(), rtol=1e-12)
+    np.testing.assert_allclose(res.params["c"].stderr, YB[0].std(ddof=1) / np.sqrt(M), rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool"])
+def test_model_returning_int_or_bool(no_solve, dtype):
+    def f(x, slope, intercept):
+        return (slope * x + intercept > 1.0).astype(dtype)
+
+    with raises(TypeError, "Model 'f'", "real floating", dtype):
+        Model(f).fit(Y, P(), x=X)
+
+
+@pytest.mark.parametrize("ret", [None, "abc"], ids=["none", "string"])
+def test_model_returning_no_array(no_solve, ret):
+    def nothing(x, slope, intercept):
+        return ret
+
+    with pytest.raises((TypeError, ValueError)) as info:
+        Model(nothing, name="nothing").fit(Y, P(), x=X)
+    assert "Model 'nothing'" in str(info.value) and "while being evaluated" in str(info.value)
+
+
+def test_numpy_inside_a_model_gets_a_hint(no_solve):
+    def np_model(x, slope, intercept):
+        return np.exp(slope) * x + intercept
+
+    with raises(Exception, "Model 'np_model'", "traced by JAX", "jax.numpy"):
+        Model(np_model).fit(Y, P(), x=X)
+
+    def branching(x, slope, intercept):
+        return slope * x if slope > 0 else intercept * x
+
+    with raises(Exception, "Model 'branching'", "traced by JAX", "jnp.where"):
+        Model(branching).fit(Y, P(), x=X)
