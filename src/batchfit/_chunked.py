@@ -45,7 +45,26 @@ MANIFEST = "manifest.json"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint directory that does not belong to this fit, or is damaged."""
+    """A checkpoint directory that does not belong to this fit, or is damaged.
+
+    Example:
+      >>> import tempfile, numpy as np
+      >>> from batchfit import Parameters, minimize
+      >>> p = Parameters(); p.add("a", np.array([1.0, 2.0, 3.0]))
+      >>> folder = tempfile.mkdtemp()
+      >>> def resid(p, y):
+      ...     return p["a"] - y
+      >>> res = minimize(resid, p, args=(np.array([1.0, 2.0]),), chunk_size=2, checkpoint=folder,
+      ...                progress=False)
+      >>> res.params["a"].value  # three fits, in chunks of two, saved in folder
+      array([1.5, 1.5, 1.5])
+      >>> try:  # other data, same folder
+      ...     minimize(resid, p, args=(np.array([1.0, 3.0]),), chunk_size=2, checkpoint=folder,
+      ...              progress=False)
+      ... except ValueError as err:  # a CheckpointError
+      ...     print(type(err).__name__, str(err)[-47:])
+      CheckpointError Use another path, or delete it to start afresh.
+    """
 
 
 # --------------------------------------------------------------------------
