@@ -1,8 +1,9 @@
-"""Benchmark batchfit against scipy, lmfit and optimistix on the workloads W1, W2, W3, W5.
+"""Benchmark batchfit against scipy, lmfit and optimistix on the workloads W1-W5.
 
     python benchmarks/run.py                      # W1, N=10000, float64, scipy+lmfit
     python -m benchmarks --workload all --sizes 1000,100000 --dtype float32 --peers scipy,lmfit,optimistix
     python -m benchmarks --workload W5 --points 1e5,1e6 --linear-solver qr,cholesky
+    python -m benchmarks --workload W4 --global-sizes 1e4,1e5   # global fit vs scipy sparse TRF
     python -m batchfit bench ...                  # the same, from the installed package
 
 Writes one JSON record per (workload, size, dtype, system), ``results.json`` (all records of
@@ -29,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, os.path.dirname(HERE))
 from benchmarks import peers as peers_mod  # noqa: E402
+from benchmarks import global_fit  # noqa: E402
 from benchmarks import workloads  # noqa: E402
 
 REL_CHI2 = 1e-6  # "as good as the reference": chi2 <= chi2_ref * (1 + REL_CHI2)
@@ -206,6 +208,9 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
     config = bf.LMConfig(linear_solver=linear_solver, devices=devices)
     indep = {k: v.astype(dtype) for k, v in wl.indep.items()}
 
+    if wl.groups:  # shared-parameter groups: data (N, K, m), Model.fit(shared=...)
+        return _bench_groups(wl, dtype, repeats, config)
+
     def call(w):
         if w.single:  # one dataset: data (m,), scalar starts
             params = model.make_params(**{n: float(w.start[0, j]) for j, n in enumerate(w.names)})
@@ -247,6 +252,57 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
                  "max": int(np.max(res.nfev))},
         "status_counts": res.summary_counts(), "memory": _peak_memory(),
         "note": f"batchfit Model.fit, autodiff jacobian, linear_solver={linear_solver}, {dtype}; "
+                f"seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
+    }
+
+
+def _bench_groups(wl, dtype, repeats, config):
+    import jax
+
+    import batchfit as bf
+
+    gr = wl.groups
+    K, shared, local = gr["K"], gr["shared"], gr["local"]
+    model = bf.Model(gr["func"])
+    x = gr["x"].astype(dtype)
+
+    def call(w):
+        start = {n: w.start[:, j].astype(dtype) for j, n in enumerate(shared)}
+        start[local] = w.start[:, len(shared):].astype(dtype)  # (N, K) per dataset
+        params = model.make_params(**start)
+        data = w.data.reshape(w.n, K, -1).astype(dtype)
+        t0 = time.perf_counter()
+        res = model.fit(data, params, x=x, shared=shared, dtype=dtype, config=config)
+        return res, time.perf_counter() - t0
+
+    jax.clear_caches()
+    with CompileWatch() as cw_cold:
+        res, cold = call(wl)
+    warm, cw_warm = [], []
+    for _ in range(max(1, repeats)):
+        with CompileWatch() as cw:
+            res, t = call(wl)
+        warm.append(t)
+        cw_warm.append(cw.summary())
+    n2, n2_rec = second_size(wl.n), None
+    if n2 is not None:
+        with CompileWatch() as cw2:
+            _, t2 = call(wl.subset(n2))
+        n2_rec = {"N": n2, "seconds": t2, "fits_per_s": n2 / t2, **cw2.summary()}
+    cols = lambda key: np.column_stack(  # noqa: E731
+        [np.asarray(getattr(res.params[n], key), float) for n in shared]
+        + [np.asarray(getattr(res.params[local], key), float)])
+    sec = float(np.median(warm))
+    return {
+        "values": cols("value"), "stderr": cols("stderr"), "success": np.asarray(res.success),
+        "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
+        "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
+        "bucket_size": _bucket_size(wl.n),
+        "devices": 1,
+        "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
+                 "max": int(np.max(res.nfev))},
+        "status_counts": res.summary_counts(), "memory": _peak_memory(),
+        "note": f"batchfit Model.fit(shared={shared}) on (N, {K}, m) data, solver {res.solver}, {dtype}; "
                 f"seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
     }
 
@@ -456,7 +512,7 @@ def parse_sizes(text, workload_names, size_name):
 
 
 def main(argv=None):
-    names = list(workloads.REGISTRY)
+    names = list(workloads.REGISTRY) + ["W4"]
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", default="W1",
@@ -467,6 +523,10 @@ def main(argv=None):
     ap.add_argument("--points", default=None,
                     help="comma-separated numbers of points m for the one-dataset workload W5 "
                          "(default 1e6)")
+    ap.add_argument("--global-sizes", default="10000",
+                    help="comma-separated numbers of datasets D for the global fit W4 (default 1e4)")
+    ap.add_argument("--w4-peer-cap", type=int, default=100_000,
+                    help="max datasets scipy's sparse TRF is run on for W4")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     ap.add_argument("--peers", default=None,
                     help=f"comma-separated subset of {','.join(peers_mod.PEERS)} ('' for none; "
@@ -483,7 +543,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     wls = names if args.workload == "all" else [w.strip() for w in args.workload.split(",") if w.strip()]
-    bad = [w for w in wls if w not in workloads.REGISTRY]
+    bad = [w for w in wls if w not in names]
     if bad:
         ap.error(f"unknown workload(s) {bad}; choose from {names} or 'all'")
     solvers = [s.strip() for s in args.linear_solver.split(",") if s.strip()]
@@ -495,7 +555,7 @@ def main(argv=None):
     except ValueError as err:
         ap.error(str(err))
     plan = []
-    for w in wls:
+    for w in [w for w in wls if w != "W4"]:
         spec = workloads.REGISTRY[w]
         chosen = (sizes if spec.size_name == "N" else points)[w] or list(spec.sizes)
         plan += [(w, n) for n in chosen]
@@ -524,9 +584,24 @@ def main(argv=None):
             with open(os.path.join(args.out, fn), "w") as fh:
                 json.dump(rec, fh, indent=1, default=float)
         records += recs
+    md = markdown(records, machine) if records else ""
+    if "W4" in wls:
+        try:
+            dsizes = [int(float(v)) for v in args.global_sizes.split(",") if v.strip()]
+        except ValueError:
+            ap.error(f"--global-sizes: comma-separated integers, got {args.global_sizes!r}")
+        pn = peer_names if args.peers is not None else ["scipy"]
+        recs = global_fit.run(dsizes, args.dtype, pn, args.w4_peer_cap, args.repeats, log)
+        for rec in recs:
+            rec.update(machine=machine, timestamp=datetime.datetime.now(
+                datetime.timezone.utc).isoformat(timespec="seconds"))
+            fn = f"W4_D{rec['D']}_{rec['dtype']}_{rec['system']}.json"
+            with open(os.path.join(args.out, fn), "w") as fh:
+                json.dump(rec, fh, indent=1, default=float)
+        records += recs
+        md += "\n" + global_fit.markdown(recs)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(records, fh, indent=1, default=float)
-    md = markdown(records, machine)
     with open(os.path.join(args.out, "results.md"), "w") as fh:
         fh.write(md)
     print("\n" + md)

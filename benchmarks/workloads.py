@@ -37,6 +37,7 @@ class Workload:
     description: str = ""
     extra: dict = field(default_factory=dict)
     single: bool = False  # one dataset (N=1): batchfit is called with data of shape (m,)
+    groups: dict | None = None  # shared-parameter groups: batchfit fits with Model.fit(shared=...)
 
     @property
     def n(self):
@@ -45,7 +46,7 @@ class Workload:
     def subset(self, k: int) -> "Workload":
         return Workload(self.name, self.names, self.truth[:k], self.start[:k], self.data[:k],
                         self.indep, self.jax_func, self.np_func, self.key, self.abs_params,
-                        self.description, self.extra, self.single)
+                        self.description, self.extra, self.single, self.groups)
 
     @property
     def m(self):
@@ -177,6 +178,10 @@ def group_np(x, k, amp, cen, sigma, c0, c1, c2, c3):
     return amp * np.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
 
 
+def member_jax(x, amp, cen, sigma, c):
+    return amp * jnp.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
+
+
 def make_w3(n: int, seed: int | None = None) -> Workload:
     rng = np.random.default_rng(SEEDS["W3"] if seed is None else seed)
     x1 = np.linspace(0.0, 2.0, M3)
@@ -193,7 +198,9 @@ def make_w3(n: int, seed: int | None = None) -> Workload:
     return Workload("W3", ["amp", "cen", "sigma", "c0", "c1", "c2", "c3"], truth, start, data,
                     {"x": x, "k": k}, group_jax, group_np, key="cen", abs_params=("sigma",),
                     description="groups of 4 datasets x 150 points, amp/cen/sigma shared, "
-                                "one constant per dataset (7 params, 600 residuals); one 'fit' = one group")
+                                "one constant per dataset (7 params, 600 residuals); one 'fit' = one group",
+                    groups={"K": K3, "x": x1, "func": member_jax, "shared": ["amp", "cen", "sigma"],
+                            "local": "c"})
 
 
 # ---- W5: one dataset of 10^6 - 10^7 points, gaussian + constant --------------------------

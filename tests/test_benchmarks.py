@@ -87,3 +87,17 @@ def test_accuracy_numbers_are_sane(run):
     # the truth is the generating value: both systems report the same error against it
     np.testing.assert_allclose(w5["accuracy"]["key_rel_err_max"], ref["accuracy"]["key_rel_err_max"],
                                rtol=1e-3)
+
+
+def test_w4_global_fit_benchmark_smoke():
+    from benchmarks import global_fit
+
+    recs = global_fit.run([60], "float64", ["scipy"], 1000, 1, lambda msg: None)
+    bf_rec, sp_rec = recs
+    assert bf_rec["system"] == "batchfit" and sp_rec["system"] == "scipy-trf-sparse"
+    assert bf_rec["D"] == sp_rec["D"] == 60
+    # as good as scipy's sparse TRF on the same data, and near the generating lifetimes
+    assert bf_rec["chi2_vs_scipy"] <= 1 + 1e-6
+    assert abs(bf_rec["tau"][0] / 0.5 - 1) < 5 * bf_rec["tau_stderr"][0] / 0.5 + 1e-3
+    assert abs(bf_rec["tau"][1] / 3.0 - 1) < 5 * bf_rec["tau_stderr"][1] / 3.0 + 1e-3
+    assert "| W4 | 60 |" in global_fit.markdown(recs)

@@ -23,7 +23,7 @@ from ._group_result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 from ._pack import make_spec, pack, values_from_external
 from ._problem import model_residual
 from .params import Parameters
-from .solver import RESULTS
+from .solver import RESULTS, bucket_size
 from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
 
 
@@ -55,9 +55,12 @@ def _solve(resid_d, cfg, ts0, tl0, args, grp, sh):
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _statistics(resid_ext_d, all_values, g, vs, vl, args, grp, sh):
+def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
     """Per group: covariance blocks, residuals; per dataset: every
     parameter's value and its Jacobian with respect to (shared, local)."""
+    g, jl = ts.shape[-1], np.asarray(idx_l)
+    vs = to_external(ts, grp["lo"], grp["hi"])
+    vl = to_external(tl, args["lo"][..., jl], args["hi"][..., jl])
 
     def group(vs_g, vl_g, a_g, grp_g):
         blk = blocks(resid_ext_d, vs_g, vl_g, a_g, (sh, grp_g))
@@ -158,24 +161,24 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     def grouped(a):
         return a.reshape((G, K) + a.shape[1:])
 
+    # pad the groups to the batch's bucket (copies of the last group): one
+    # compiled shape per bucket, as for independent fits
+    pad = np.minimum(np.arange(bucket_size(G)), G - 1)
+    js, jl = list(idx_s), list(idx_l)
     with x64_context(dtype):
         args = packed_args(packed, dtype)
         args["data"] = host_arrays(md.per_fit, dtype)
         args["indep"] = host_arrays(md.indep_fit, dtype)
-        args = jax.tree_util.tree_map(lambda a: jnp.asarray(grouped(a)), args)
+        args = jax.tree_util.tree_map(lambda a: grouped(a)[pad], args)
+        theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))[pad]
+        grp = {"lo": args["lo"][:, 0, js], "hi": args["hi"][:, 0, js]}
+        ts0, tl0, args, grp = jax.tree_util.tree_map(jnp.asarray, (theta0[:, 0, js], theta0[:, :, jl], args, grp))
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
-        theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))
-        lo, hi = args["lo"], args["hi"]
-        grp = {"lo": lo[:, 0, list(idx_s)], "hi": hi[:, 0, list(idx_s)]}
-        ts, tl, nfev, status = _solve(resid_d, cfg, jnp.asarray(theta0[:, 0, list(idx_s)]),
-                                      jnp.asarray(theta0[:, :, list(idx_l)]), args, grp, sh)
-        vs = to_external(ts, grp["lo"], grp["hi"])
-        vl = to_external(tl, lo[:, :, list(idx_l)], hi[:, :, list(idx_l)])
-        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), g, vs, vl, args, grp, sh)
-        Css, Csl, Cll, ok, r, Gm, vals = map(np.asarray, out[:7])
-        UWV = tuple(map(np.asarray, out[7]))
-        vs, vl, nfev, status = map(np.asarray, (vs, vl, nfev, status))
+        ts, tl, nfev, status = _solve(resid_d, cfg, ts0, tl0, args, grp, sh)
+        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
+        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:G], (out, nfev, status))
+    (Css, Csl, Cll, ok, r, Gm, vals, UWV), nfev, status = out
     status = status.copy()
     status[ndata == 0] = RESULTS.NO_DATA
     status[(ndata > 0) & (ndata < nvarys)] = RESULTS.TOO_FEW_POINTS
