@@ -1,4 +1,5 @@
-"""Command line: ``batchfit demo``, ``batchfit bench [...]`` (or ``python -m batchfit ...``)."""
+"""Command line: ``batchfit demo``, ``batchfit fit DATA --model NAME [...]``,
+``batchfit bench [...]`` (or ``python -m batchfit ...``)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="batchfit", description="Batched nonlinear least squares.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("demo", help="fit the built-in use cases and a batch of 10,000 fits")
+    from . import cli
+
+    cli.add_parser(sub)
     sub.add_parser("bench", help="run the benchmark suite (source checkout; 'batchfit bench --help')",
                    add_help=False)
     if argv[:1] == ["bench"]:  # every further option belongs to the suite
         return _bench(argv[1:])
     args = parser.parse_args(argv)
+    if args.cmd == "fit":
+        return cli.run(args)
     if args.cmd == "demo":
         from .demo import main as demo_main
 
