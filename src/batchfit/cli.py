@@ -802,7 +802,8 @@ def main(argv=None) -> int:
       ...     with contextlib.redirect_stdout(io.StringIO()):
       ...         code = main([os.path.join(d, "y.npy"), "--model", "gaussian", "--x",
       ...                      os.path.join(d, "x.npy"), "--out", os.path.join(d, "r.csv")])
-      ...     rows = open(os.path.join(d, "r.csv")).read().splitlines()
+      ...     with open(os.path.join(d, "r.csv")) as fh:
+      ...         rows = fh.read().splitlines()
       >>> code, rows[0].split(",")[:4], len(rows)
       (0, ['fit', 'amplitude', 'amplitude_stderr', 'center'], 3)
     """
