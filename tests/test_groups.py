@@ -307,3 +307,16 @@ def test_group_dataframe_and_plot(tmp_path):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), res[1].best_fit[0], rtol=1e-12)
     fig.savefig(tmp_path / "group.png")
     plt.close(fig)
+
+
+def test_schur_float32_agrees_with_float64_within_a_fraction_of_stderr():
+    t, y = w4_data(300, seed=9)
+    model = bf.Model(decay)
+    p = w4_params(model)
+    r64 = model.fit(y, p, t=t, shared=["tau1", "tau2"])
+    r32 = model.fit(y.astype(np.float32), p, t=t.astype(np.float32), shared=["tau1", "tau2"])
+    assert r64.solver == r32.solver == "schur" and r64.success and r32.success
+    for n in ("tau1", "tau2", "a", "b", "c"):
+        z = np.abs(r32.params[n].value - r64.params[n].value) / r64.params[n].stderr
+        assert np.max(z) < 0.05, n
+        np.testing.assert_allclose(r32.params[n].stderr, r64.params[n].stderr, rtol=1e-2)

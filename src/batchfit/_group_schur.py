@@ -34,7 +34,7 @@ def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool
     bounds transforms are applied first: the shared ones with the group's
     bounds ``grp`` (not per dataset, so work on shared values is not
     repeated for every dataset), the local ones with the dataset's."""
-    js, jl = np.asarray(idx_s), np.asarray(idx_l)
+    js, jl = np.asarray(idx_s, dtype=np.int32), np.asarray(idx_l, dtype=np.int32)
 
     def resid_d(ts, tl, p, shared):
         sh, grp = shared
@@ -58,7 +58,7 @@ def _solve(resid_d, cfg, ts0, tl0, args, grp, sh):
 def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
     """Per group: covariance blocks, residuals; per dataset: every
     parameter's value and its Jacobian with respect to (shared, local)."""
-    g, jl = ts.shape[-1], np.asarray(idx_l)
+    g, jl = ts.shape[-1], np.asarray(idx_l, dtype=np.int32)
     vs = to_external(ts, grp["lo"], grp["hi"])
     vl = to_external(tl, args["lo"][..., jl], args["hi"][..., jl])
 
@@ -79,7 +79,7 @@ def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
 
 @functools.lru_cache(maxsize=256)
 def _all_values(spec, n, idx_s, idx_l):
-    js, jl = np.asarray(idx_s), np.asarray(idx_l)
+    js, jl = np.asarray(idx_s, dtype=np.int32), np.asarray(idx_l, dtype=np.int32)
 
     def allvals(vs, vl, p):
         v = jnp.zeros((n,), vs.dtype).at[js].set(vs).at[jl].set(vl)
