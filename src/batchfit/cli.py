@@ -374,7 +374,7 @@ def _read_any(path, role, key=None, key_option="--data-key", default_key="data")
         return _read_npy(path)
     if ext in (".npz", ".h5", ".hdf5"):
         return _Container(path).pick(key, key_option, default_key)
-    header, a = _read_csv(path)
+    _, a = _read_csv(path)
     return a[0] if a.shape[0] == 1 else a
 
 
@@ -448,7 +448,7 @@ def read_inputs(args) -> Inputs:
     return Inputs(data, x, weights, labels, path)
 
 
-def _check_shapes(inp: Inputs, shared, args):
+def _check_shapes(inp: Inputs, shared):
     d = inp.data
     if d.size == 0:
         raise CLIError(f"{inp.source}: the data is empty (shape {d.shape})")
@@ -491,7 +491,11 @@ def _guess(model, data2, x2):
     comps = getattr(model, "components", None) or [model]
     params = None
     for c in comps:
-        p = c.guess(data2, x=x2)
+        try:
+            p = c.guess(data2, x=x2)
+        except NotImplementedError:
+            raise CLIError(f"model {c.name} has no guess: give every start with --param NAME=VALUE "
+                           "and --no-guess") from None
         params = p if params is None else params | p
     return params
 
@@ -744,7 +748,7 @@ def _fit(args):
     if args.out is not None:
         _check_out(args.out)
     inp = read_inputs(args)
-    _check_shapes(inp, shared, args)
+    _check_shapes(inp, shared)
     params = starting_params(model, inp, shared, specs, args.no_guess)
 
     kw = dict(x=inp.x, weights=inp.weights, method=args.method, nan_policy=args.nan_policy,
