@@ -199,17 +199,12 @@ def second_size(n: int) -> int | None:
     return lo if lo < n else None
 
 
-def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
-    import jax
-
+def _independent_fits(wl, dtype, config):
+    """``call(w) -> (result, seconds)`` and ``columns(result, key)`` for N independent fits."""
     import batchfit as bf
 
     model = bf.Model(wl.jax_func, independent_vars=list(wl.indep))
-    config = bf.LMConfig(linear_solver=linear_solver, devices=devices)
     indep = {k: v.astype(dtype) for k, v in wl.indep.items()}
-
-    if wl.groups:  # shared-parameter groups: data (N, K, m), Model.fit(shared=...)
-        return _bench_groups(wl, dtype, repeats, config)
 
     def call(w):
         if w.single:  # one dataset: data (m,), scalar starts
@@ -222,43 +217,15 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
         res = model.fit(data, params, dtype=dtype, config=config, **indep)
         return res, time.perf_counter() - t0
 
-    jax.clear_caches()  # cold = compile everything, whatever ran before in this process
-    with CompileWatch() as cw_cold:
-        res, cold = call(wl)
-    warm, cw_warm = [], []
-    for _ in range(max(1, repeats)):
-        with CompileWatch() as cw:
-            res, t = call(wl)
-        warm.append(t)
-        cw_warm.append(cw.summary())
-    n2 = None if wl.single else second_size(wl.n)
-    n2_rec = None
-    if n2 is not None:
-        with CompileWatch() as cw2:
-            _, t2 = call(wl.subset(n2))
-        n2_rec = {"N": n2, "seconds": t2, "fits_per_s": n2 / t2, **cw2.summary()}
-    values = np.column_stack([np.atleast_1d(np.asarray(res.params[n].value, float)) for n in wl.names])
-    stderr = np.column_stack([np.atleast_1d(np.asarray(res.params[n].stderr, float)) for n in wl.names])
-    sec = float(np.median(warm))
-    from batchfit.solver import _shard
+    def columns(res, key):
+        return np.column_stack([np.atleast_1d(np.asarray(getattr(res.params[n], key), float))
+                                for n in wl.names])
 
-    return {
-        "values": values, "stderr": stderr, "success": np.atleast_1d(np.asarray(res.success)),
-        "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
-        "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
-        "bucket_size": None if wl.single else _bucket_size(wl.n),
-        "devices": len(_shard.resolve_devices(devices)),
-        "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
-                 "max": int(np.max(res.nfev))},
-        "status_counts": res.summary_counts(), "memory": _peak_memory(),
-        "note": f"batchfit Model.fit, autodiff jacobian, linear_solver={linear_solver}, {dtype}; "
-                f"seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
-    }
+    return call, columns, "batchfit Model.fit"
 
 
-def _bench_groups(wl, dtype, repeats, config):
-    import jax
-
+def _group_fits(wl, dtype, config):
+    """The same for shared-parameter groups: data (N, K, m), ``Model.fit(shared=...)``."""
     import batchfit as bf
 
     gr = wl.groups
@@ -275,7 +242,21 @@ def _bench_groups(wl, dtype, repeats, config):
         res = model.fit(data, params, x=x, shared=shared, dtype=dtype, config=config)
         return res, time.perf_counter() - t0
 
-    jax.clear_caches()
+    def columns(res, key):
+        return np.column_stack([np.asarray(getattr(res.params[n], key), float) for n in shared]
+                               + [np.asarray(getattr(res.params[local], key), float)])
+
+    return call, columns, f"batchfit Model.fit(shared={shared}) on (N, {K}, m) data"
+
+
+def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
+    import jax
+
+    import batchfit as bf
+
+    config = bf.LMConfig(linear_solver=linear_solver, devices=devices)
+    call, columns, how = (_group_fits if wl.groups else _independent_fits)(wl, dtype, config)
+    jax.clear_caches()  # cold = compile everything, whatever ran before in this process
     with CompileWatch() as cw_cold:
         res, cold = call(wl)
     warm, cw_warm = [], []
@@ -284,26 +265,28 @@ def _bench_groups(wl, dtype, repeats, config):
             res, t = call(wl)
         warm.append(t)
         cw_warm.append(cw.summary())
-    n2, n2_rec = second_size(wl.n), None
+    n2 = None if wl.single else second_size(wl.n)
+    n2_rec = None
     if n2 is not None:
         with CompileWatch() as cw2:
             _, t2 = call(wl.subset(n2))
         n2_rec = {"N": n2, "seconds": t2, "fits_per_s": n2 / t2, **cw2.summary()}
-    cols = lambda key: np.column_stack(  # noqa: E731
-        [np.asarray(getattr(res.params[n], key), float) for n in shared]
-        + [np.asarray(getattr(res.params[local], key), float)])
     sec = float(np.median(warm))
+    from batchfit.solver import _shard
+
     return {
-        "values": cols("value"), "stderr": cols("stderr"), "success": np.asarray(res.success),
+        "values": columns(res, "value"), "stderr": columns(res, "stderr"),
+        "success": np.atleast_1d(np.asarray(res.success)),
         "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
         "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
-        "bucket_size": _bucket_size(wl.n),
-        "devices": 1,
+        "bucket_size": None if wl.single else _bucket_size(wl.n),
+        "devices": len(_shard.resolve_devices(devices)),
         "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
                  "max": int(np.max(res.nfev))},
         "status_counts": res.summary_counts(), "memory": _peak_memory(),
-        "note": f"batchfit Model.fit(shared={shared}) on (N, {K}, m) data, solver {res.solver}, {dtype}; "
-                f"seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
+        "note": f"{how}, autodiff jacobian, linear_solver={linear_solver}, {dtype}"
+                + (f", solver {res.solver}" if wl.groups else "")
+                + f"; seconds = median of {len(warm)} warm calls (end to end, incl. statistics)",
     }
 
 

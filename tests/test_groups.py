@@ -320,3 +320,26 @@ def test_schur_float32_agrees_with_float64_within_a_fraction_of_stderr():
         z = np.abs(r32.params[n].value - r64.params[n].value) / r64.params[n].stderr
         assert np.max(z) < 0.05, n
         np.testing.assert_allclose(r32.params[n].stderr, r64.params[n].stderr, rtol=1e-2)
+
+
+@pytest.mark.parametrize("solver", ["schur", "dense"])
+def test_builtin_model_derived_parameters_follow_their_ties(solver):
+    """fwhm (tied to the shared sigma) is shared; height (tied to the
+    per-dataset amplitude) is per dataset; both with propagated stderr."""
+    from batchfit.models import GaussianModel
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(-3, 3, 100)
+    amps = np.array([1.0, 2.0, 3.0])
+    y = amps[:, None] * np.exp(-x**2 / (2 * 0.7**2)) / (0.7 * np.sqrt(2 * np.pi))
+    y = y + rng.normal(0, 0.01, y.shape)
+    model = GaussianModel()
+    res = model.fit(y, model.make_params(amplitude=1, center=0, sigma=1), x=x, shared=["sigma", "center"],
+                    group_solver=solver)
+    assert res.shared_names == ["center", "sigma", "fwhm"]
+    s = res.params["sigma"]
+    assert res.params["fwhm"].value == pytest.approx(2.35482 * s.value, rel=1e-5)
+    assert res.params["fwhm"].stderr == pytest.approx(2.35482 * s.stderr, rel=1e-5)
+    h = res.params["height"].value
+    np.testing.assert_allclose(h, res.params["amplitude"].value / (s.value * np.sqrt(2 * np.pi)), rtol=1e-6)
+    np.testing.assert_allclose(res.params["amplitude"].value, amps, rtol=0.02)

@@ -97,18 +97,33 @@ def flatten_array(name, a, G, K, grouped, ragged):
     raise ValueError(f"{name} has shape {arr.shape}; with {G} group(s) of {K} datasets it must be {want}")
 
 
-def make_layout(param_names, shared, G, K, grouped) -> GroupLayout:
+def make_layout(param_names, shared, G, K, grouped, params=None) -> GroupLayout:
+    """Split the parameters into shared and per-dataset ones.
+
+    ``params`` may hold more than the model's parameters (e.g. derived ones
+    such as ``fwhm``, tied by ``expr``): those not named in ``shared`` are
+    shared when their expression uses shared parameters only.
+    """
     if isinstance(shared, str):
         shared = [shared]
     shared = list(shared)
-    unknown = [s for s in shared if s not in param_names]
+    names = list(params) if params is not None else list(param_names)
+    names += [n for n in param_names if n not in names]
+    unknown = [s for s in shared if s not in names]
     if unknown:
         raise ValueError(f"shared names unknown parameter(s) {unknown}; the model has {list(param_names)}")
     dup = sorted({s for s in shared if shared.count(s) > 1})
     if dup:
         raise ValueError(f"shared lists {dup} more than once")
-    return GroupLayout(G, K, grouped, tuple(n for n in param_names if n in shared),
-                       tuple(n for n in param_names if n not in shared))
+    is_shared = {n: n in shared for n in names}
+    if params is not None:  # derived parameters follow what they are tied to
+        for n in names:
+            ex = params[n].expr if n in params else None
+            if n not in param_names and n not in shared and ex is not None:
+                _, used = parse(ex, f"parameter {n!r}")
+                is_shared[n] = bool(used) and all(is_shared.get(u, False) for u in used)
+    return GroupLayout(G, K, grouped, tuple(n for n in names if is_shared[n]),
+                       tuple(n for n in names if not is_shared[n]))
 
 
 def check_ties(params, lay: GroupLayout):

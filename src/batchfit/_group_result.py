@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._group_layout import GroupLayout, local_name
+from ._result import StatusView
 from .params import Parameters
 from .solver import RESULTS
 
@@ -15,7 +16,7 @@ FULL_COVAR_MAX = 64  # free parameters per group up to which the full covariance
 STATS = ("status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "errorbars")
 
 
-class GroupFitResult:
+class GroupFitResult(StatusView):
     """Result of ``Model.fit(..., shared=[...])``.
 
     For one group (data of shape (K, m)) ``params[name].value`` is a scalar
@@ -135,18 +136,8 @@ class GroupFitResult:
         return None if self._covar is None else self._get(correlations(self._covar))
 
     @property
-    def success(self):
-        s = np.isin(self._stats["status"], [int(r) for r in RESULTS if r.success])
-        return s if self.batched else bool(s[0])
-
-    @property
-    def message(self):
-        msgs = [RESULTS(int(c)).message for c in self._stats["status"]]
-        return msgs if self.batched else msgs[0]
-
-    def summary_counts(self) -> dict:
-        codes, counts = np.unique(self._stats["status"], return_counts=True)
-        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
+    def _status(self):
+        return self._stats["status"]
 
     @property
     def best_values(self) -> dict:

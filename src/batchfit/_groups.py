@@ -78,7 +78,7 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
         raise ValueError(f"group_solver must be one of {GROUP_SOLVERS}, got {group_solver!r}")
     flat_data, G, K, grouped = parse_data(data)
     ragged = isinstance(flat_data, list)
-    lay = make_layout(model.param_names, shared, G, K, grouped)
+    lay = make_layout(model.param_names, shared, G, K, grouped, params)
     check_ties(params, lay)
     solver = group_solver
     if solver == "auto":  # the block solver whenever there are blocks to eliminate

@@ -19,7 +19,27 @@ ARRAYS = (
 )
 
 
-class FitResult:
+class StatusView:
+    """``success``, ``message`` and counts by status, from the status codes
+    ``self._status`` (leading batch axis) of a result class."""
+
+    @property
+    def success(self):
+        s = np.isin(self._status, [int(r) for r in RESULTS if r.success])
+        return s if self.batched else bool(s[0])
+
+    @property
+    def message(self):
+        msgs = [RESULTS(int(c)).message for c in self._status]
+        return msgs if self.batched else msgs[0]
+
+    def summary_counts(self) -> dict:
+        """Number of fits per status name."""
+        codes, counts = np.unique(self._status, return_counts=True)
+        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
+
+
+class FitResult(StatusView):
     """Result of ``minimize`` or ``Model.fit``.
 
     Attributes (arrays over the batch, scalars for a single fit): ``status``
@@ -77,14 +97,8 @@ class FitResult:
 
     # -- derived --------------------------------------------------------
     @property
-    def success(self):
-        s = np.isin(self._a["status"], [int(r) for r in RESULTS if r.success])
-        return s if self.batched else bool(s[0])
-
-    @property
-    def message(self):
-        msgs = [RESULTS(int(c)).message for c in self._a["status"]]
-        return msgs if self.batched else msgs[0]
+    def _status(self):
+        return self._a["status"]
 
     @property
     def correl(self):
@@ -128,11 +142,6 @@ class FitResult:
 
     def valuesdict(self) -> dict:
         return self.best_values
-
-    def summary_counts(self) -> dict:
-        """Number of fits per status name."""
-        codes, counts = np.unique(self._a["status"], return_counts=True)
-        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
 
     def __repr__(self):
         if self.batched:

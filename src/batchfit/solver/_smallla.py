@@ -78,13 +78,7 @@ def cholesky_apply(L, b):
         for k in range(i):
             s = s - L[i, k] * y[k]
         y[i] = s / L[i, i]
-    x = [None] * n
-    for i in reversed(range(n)):
-        s = y[i]
-        for k in range(i + 1, n):
-            s = s - L[k, i] * x[k]
-        x[i] = s / L[i, i]
-    return jnp.stack(x) if n else jnp.zeros((0,), b.dtype)
+    return solve_upper(L.T, jnp.stack(y)) if n else jnp.zeros((0,), b.dtype)
 
 
 def cholesky_solve(M, b):
