@@ -333,8 +333,8 @@ def test_guess_keyword_overrides_and_polynomial_guess_is_least_squares():
     (lambda: M.GaussianModel().guess(np.ones((2, 10)), x=np.ones(9)), ValueError, r"x has shape \(9,\)"),
     (lambda: M.GaussianModel().guess(np.ones((2, 10)), x=np.ones((3, 10))), ValueError, r"\(2, 10\)"),
     (lambda: M.GaussianModel().guess(np.array(["a", "b", "c"]), x=np.ones(3)), TypeError, "data must be real"),
-    (lambda: M.GaussianModel().guess(np.array([[1, 2, 3.0], [np.nan, np.nan, 1]]), x=np.arange(3.0)),
-     ValueError, "dataset 1 has 1 finite points"),
+    (lambda: M.GaussianModel().guess(np.array([[np.nan, 2, np.nan], [np.nan, np.nan, 1]]), x=np.arange(3.0)),
+     ValueError, "every dataset has fewer than 2 finite points"),
     (lambda: M.Gaussian2dModel().guess(np.ones(4), x=np.ones(4)), ValueError, "'y' is required"),
     (lambda: M.PolynomialModel(8), ValueError, "between 0 and 7"),
     (lambda: M.PolynomialModel(2.0), TypeError, "integer"),
@@ -487,3 +487,19 @@ def test_registry_names_and_get_model():
     assert M.get_model("Polynomial", degree=2).param_names == ["c0", "c1", "c2"]
     assert M.get_model("step", form="logistic").opts == {"form": "logistic"}
     assert bf.models.GaussianModel is M.GaussianModel
+
+
+def test_guess_gives_short_datasets_the_median_guess():
+    """One dataset with too few points does not stop a batch's guess: it
+    gets the median of the others' guesses; the others are unchanged."""
+    model = M.GaussianModel()
+    data = _noisy(model, dict(amplitude=3.0, center=0.2, sigma=0.8), X, 5, 0.05, seed=3)
+    full = model.guess(data, x=X)
+    bad = data.copy()
+    bad[2] = np.nan
+    bad[2, 7] = 1.0
+    g = model.guess(bad, x=X)
+    for n in ("amplitude", "center", "sigma"):
+        keep = [0, 1, 3, 4]
+        np.testing.assert_array_equal(g[n].value[keep], full[n].value[keep])
+        assert g[n].value[2] == np.median(full[n].value[keep])

@@ -18,6 +18,7 @@ class GuessData(NamedTuple):
     ind: dict  # name -> (N, m), invalid points set to 0
     shared: bool  # every independent variable given as (m,)
     batched: bool  # data given as (N, m)
+    short: np.ndarray | None = None  # (N,) datasets with too few points: given the median guess
 
 
 def _numeric(a, what, label):
@@ -53,13 +54,21 @@ def prepare(model, data, min_points=2, **indep) -> GuessData:
     for arr in ind.values():
         valid = valid & np.isfinite(arr)
     count = valid.sum(axis=1)
-    bad = np.nonzero(count < min_points)[0]
-    if bad.size:
-        where = f"dataset {bad[0]}" if batched else "data"
-        raise ValueError(f"{label}: {where} has {count[bad[0]]} finite points; at least "
+    short = count < min_points
+    if short.all():
+        where = "every dataset" if batched else "data"
+        raise ValueError(f"{label}: {where} has fewer than {min_points} finite points; at least "
                          f"{min_points} are needed")
+    if short.any():  # estimate on a good dataset's copy, then give them the median guess
+        good = int(np.argmax(~short))
+        y, valid = y.copy(), valid.copy()
+        y[short], valid[short] = y[good], valid[good]
+        ind = {k: np.array(v) for k, v in ind.items()}
+        for v in ind.values():
+            v[short] = v[good]
     ind = {k: np.where(valid, v, 0.0) for k, v in ind.items()}
-    return GuessData(np.where(valid, y, 0.0), valid, ind, shared, batched)
+    return GuessData(np.where(valid, y, 0.0), valid, ind, shared, batched,
+                     short if short.any() else None)
 
 
 def finish(model, values: dict, g: GuessData, overrides: dict):
@@ -72,11 +81,20 @@ def finish(model, values: dict, g: GuessData, overrides: dict):
     if unknown:
         raise ValueError(f"{type(model).__name__}.guess: unknown parameter(s) {unknown}")
     init = {}
+    if g.short is not None:
+        values = {k: _median_for_short(v, g.short) for k, v in values.items()}
     for k, v in {**values, **overrides}.items():
         v = np.asarray(v, dtype=float)
         init[model.prefix + k] = (np.array(v) if v.ndim else float(v)) if g.batched else float(
             v.reshape(-1)[0])
     return model.make_params(**init)
+
+
+def _median_for_short(v, short):
+    v = np.array(np.broadcast_to(np.asarray(v, dtype=float), short.shape))
+    ok = ~short & np.isfinite(v)
+    v[short] = np.median(v[ok]) if ok.any() else np.nan
+    return v
 
 
 def masked_max(a, v):
