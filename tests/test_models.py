@@ -334,7 +334,7 @@ def test_guess_keyword_overrides_and_polynomial_guess_is_least_squares():
     (lambda: M.GaussianModel().guess(np.ones((2, 10)), x=np.ones((3, 10))), ValueError, r"\(2, 10\)"),
     (lambda: M.GaussianModel().guess(np.array(["a", "b", "c"]), x=np.ones(3)), TypeError, "data must be real"),
     (lambda: M.GaussianModel().guess(np.array([[np.nan, 2, np.nan], [np.nan, np.nan, 1]]), x=np.arange(3.0)),
-     ValueError, "every dataset has fewer than 2 finite points"),
+     ValueError, "every dataset has fewer than 3 finite points"),
     (lambda: M.Gaussian2dModel().guess(np.ones(4), x=np.ones(4)), ValueError, "'y' is required"),
     (lambda: M.PolynomialModel(8), ValueError, "between 0 and 7"),
     (lambda: M.PolynomialModel(2.0), TypeError, "integer"),
