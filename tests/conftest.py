@@ -13,3 +13,18 @@ def shared_dir():
     if not os.path.isdir(os.path.join(SHARED, "nist_strd")):
         pytest.fail(f"../shared/nist_strd not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_code():
+    """Drop JAX's compiled executables after each test module: one process
+    compiling thousands of programs otherwise accumulates their code
+    mappings (a segfault in XLA's compiler was seen near the kernel's
+    vm.max_map_count during the full suite)."""
+    yield
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
