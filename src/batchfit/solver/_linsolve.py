@@ -19,12 +19,22 @@ import jax.numpy as jnp
 from ._smallla import cholesky_solve, qr_r, solve_upper
 
 SOLVERS = ("qr", "cholesky")
+RANK_RTOL = 16.0
 
 
 def reduce(kind, J, r):
-    """(M, v) representing ``min ||J p + r||``."""
+    """(M, v) representing ``min ||J p + r||``.
+
+    For QR, a column of J that lies in the span of the previous ones to
+    within rounding (its orthogonal part, CGS2's rounding noise, is at most
+    ``RANK_RTOL eps`` of its norm; measured noise is below 1 eps) is taken
+    as dependent. Otherwise its noise direction would carry a spurious
+    share of Qᵀr: a large reduction predicted for an arbitrary step along
+    the null space, so a fit with collinear parameters could never pass
+    the Gauss-Newton convergence test.
+    """
     if kind == "qr":
-        return qr_r(J, r)
+        return qr_r(J, r, RANK_RTOL * jnp.finfo(J.dtype).eps)
     return J.T @ J, J.T @ r
 
 
@@ -38,6 +48,16 @@ def colnorms(kind, M):
     if kind == "qr":
         return jnp.sqrt(jnp.sum(M * M, axis=0))
     return jnp.sqrt(jnp.abs(jnp.diagonal(M)))
+
+
+def gram(kind, M):
+    """``JᵀJ``."""
+    return M.T @ M if kind == "qr" else M
+
+
+def gn_hvp(kind, M, p):
+    """``JᵀJ p``."""
+    return M.T @ (M @ p) if kind == "qr" else M @ p
 
 
 def jp_sq(kind, M, p):

@@ -45,6 +45,77 @@ def _finite(*xs):
     return ok
 
 
+# Fold detection (see fold_curvature): a column below _FOLD of its running
+# maximum whose cosines agree to _FOLD_TOL across a step, crossed at a slope
+# of at least _FOLD_SLOPE times that maximum per unit step.
+_FOLD = 0.1
+_FOLD_TOL = 0.1
+_FOLD_SLOPE = 0.1
+
+
+def _cosines(kind, M, v, chi2):
+    """Cosines between the columns of J (off the diagonal) and of each
+    column with the residual, and the column norms."""
+    G = ls.gram(kind, M)
+    cn = jnp.sqrt(jnp.abs(jnp.diagonal(G)))
+    inv = 1.0 / jnp.where(cn > 0, cn, 1.0)
+    K = G * inv[:, None] * inv[None, :]
+    K = jnp.where(jnp.eye(K.shape[-1], dtype=bool), 0.0, K)
+    rn = jnp.sqrt(jnp.where(chi2 > 0, chi2, 1.0))
+    return K, ls.grad(kind, M, v) * inv / rn, cn
+
+
+def fold_curvature(kind, M, v, chi2, M_new, v_new, chi2_new, dth, ok, C, Dmax):
+    """Curvature of chi2 along internal coordinates that fold: the updated ``C``.
+
+    A bound transform makes a column ``J_j = x'(u_j) J_ext`` whose norm
+    vanishes on the bound while its direction does not change. The
+    Gauss-Newton model misses the curvature ``x''(u_j) J_extᵀr`` that holds
+    an active bound's parameter there: it predicts a large reduction from a
+    huge step across the bound, every such step overshoots, and the
+    damping that stops it (sized for the small column) stalls all the
+    other parameters. A fold shows over one step as a collapsed column
+    (below ``_FOLD`` of its running maximum) that changed its norm but not
+    its direction: crossing the fold flips it, so its cosines with the
+    other columns flip sign (once per crossing column) and its gradient
+    flips while keeping its cosine with the residual. Along a fold so
+    recognised (and crossed at the transform's slope, see ``steep``) the
+    secant ``(g_new - g - JᵀJ dθ)_j / dθ_j`` measures the
+    missing curvature; later steps along it update it, a negative one
+    clears it, and it is dropped once the column is no longer collapsed.
+    Columns that merely decay (an exponential's rate running off, which
+    never flips a column) are never taken for folds.
+    """
+    K0, c0, cn0 = _cosines(kind, M, v, chi2)
+    K1, c1, cn1 = _cosines(kind, M_new, v_new, chi2_new)
+    # crossing a fold flips the column and the gradient along it; the
+    # cosines of two columns then change sign once for each that crossed
+    crossed = c0 * c1 < 0
+    flip = jnp.where(crossed, -1.0, 1.0)
+    kept = jnp.max(jnp.abs(K1 - flip[:, None] * flip[None, :] * K0), axis=1,
+                   initial=0.0) <= _FOLD_TOL
+    # ... and the gradient along it scales with the column: both vanish on
+    # the bound (relative test: a small cosine is no evidence)
+    a0, a1 = jnp.abs(c0), jnp.abs(c1)
+    kept = kept & (jnp.abs(a1 - a0) <= _FOLD_TOL * jnp.maximum(a0, a1))
+    moved = ok & (dth != 0) & (cn0 > 0) & (cn1 > 0)
+    ratio = flip * cn1 / jnp.where(cn0 > 0, cn0, 1.0)
+    informative = moved & kept & (jnp.abs(ratio - 1.0) >= 0.1)
+    y = ls.grad(kind, M_new, v_new) - ls.grad(kind, M, v) - ls.gn_hvp(kind, M, dth)
+    c = y / jnp.where(moved, dth, 1.0)
+    collapsed = cn1 < _FOLD * Dmax
+    # A bound's fold is one of the transform's own: |x'(u)| rises from the
+    # fold at the rate of its maximum (sin, sqrt(u²+1)), so over a step
+    # across it (cn0 + cn1) / |dθ| is about the column's running maximum.
+    # A column flipped by another parameter (its amplitude through zero)
+    # stays far smaller than its own step would make a transform's column.
+    steep = cn0 + cn1 >= _FOLD_SLOPE * jnp.abs(dth) * Dmax
+    # a fold is recognised when a step crosses it; later steps along a
+    # recognised fold update its curvature, a negative one clears it
+    seen = informative & (c > 0) & jnp.isfinite(c) & ((crossed & steep) | (C > 0))
+    return jnp.where(collapsed, jnp.where(seen, c, jnp.where(informative & (c <= 0), 0.0, C)), 0.0)
+
+
 def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
     """Evaluate the start and build the initial state of one fit."""
     kind = cfg.linear_solver
@@ -57,7 +128,8 @@ def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
         RESULTS.NONFINITE_START,
     ).astype(jnp.int32)
     one = jnp.ones((), theta0.dtype)
-    return LMState(theta0, chi2, M, v, D, cfg.tau * one, 2.0 * one, jnp.int32(1), status)
+    return LMState(theta0, chi2, M, v, D, jnp.zeros_like(D), cfg.tau * one, 2.0 * one,
+                   jnp.int32(1), status)
 
 
 def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
@@ -67,7 +139,10 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     lock-step. Convergence is judged on the (nearly) undamped Gauss-Newton
     step: a damped step can be short merely because the damping is large.
     Once the GN step's predicted reduction is below ``ftol`` it is safe and
-    is taken instead, so a fit ends on full Gauss-Newton steps.
+    is taken instead, so a fit ends on full Gauss-Newton steps. Coordinates
+    folded by an active bound carry the curvature the GN model misses
+    (:func:`fold_curvature`), so a parameter on its bound neither stalls
+    the fit nor blocks its convergence tests.
     """
     kind = cfg.linear_solver
     dtype = s.theta.dtype
@@ -84,20 +159,28 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     cn0 = ls.colnorms(kind, s.A)
     Dc = jnp.where(cn0 > 0, cn0, jnp.where(Dmax > 0, Dmax, 1.0))
     D = jnp.maximum(Dc, DSCALE_FLOOR * Dmax)
+    # C: curvature along folded coordinates (bounds active), missing from
+    # JᵀJ; it enters both steps as extra damping, lam D'² = lam D² + C, so
+    # such a coordinate takes Newton steps onto its bound.
+    C = jnp.where(cn0 < _FOLD * Dmax, s.C, 0.0)
     xnorm = jnp.linalg.norm(Dc * s.theta)
     lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
-    p0 = ls.damped_step(kind, s.A, s.g, Dc, lam0)
-    pred0 = ls.jp_sq(kind, s.A, p0) + 2.0 * lam0 * jnp.sum((Dc * p0) ** 2)
+    p0 = ls.damped_step(kind, s.A, s.g, jnp.sqrt(Dc * Dc + C / lam0), lam0)
+    pred0 = ls.jp_sq(kind, s.A, p0) + 2.0 * lam0 * jnp.sum((Dc * p0) ** 2) + jnp.sum(C * p0 * p0)
     # near: the GN model predicts no significant reduction any more
     near_raw = _finite(p0, pred0) & (pred0 <= cfg.ftol * chi2_safe)
     x0_small = _finite(p0) & (jnp.linalg.norm(Dc * p0) <= cfg.xtol * xnorm)
+    # The GN step is below the rounding of theta: no step of this model can
+    # change the parameters any more, whatever reduction it predicts (e.g. a
+    # zero-residual fit whose chi2 sits at its rounding floor).
+    x_round = _finite(p0) & (xnorm > 0) & (jnp.linalg.norm(Dc * p0) <= eps * xnorm)
     if gn:
         p, Dp, lam, near = p0, Dc, lam0, near_raw
     else:
         # GN is tried only right after an accepted step (nu is reset to 2
         # then), so a rejected GN step falls back to damping.
         near = near_raw & (s.nu <= 2.0)
-        pd = ls.damped_step(kind, s.A, s.g, D, s.lam)
+        pd = ls.damped_step(kind, s.A, s.g, jnp.sqrt(D * D + C / s.lam), s.lam)
         p = jnp.where(near, p0, pd)
         Dp = jnp.where(near, Dc, D)
         lam = jnp.where(near, lam0, s.lam)
@@ -111,7 +194,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     ok = p_ok & _finite(chi2_new, M_new, v_new)
 
     # predicted reduction of the linear model, >= 0 (MINPACK's prered form)
-    pred = ls.jp_sq(kind, s.A, p) + 2.0 * lam * jnp.sum((Dp * p) ** 2)
+    pred = ls.jp_sq(kind, s.A, p) + 2.0 * lam * jnp.sum((Dp * p) ** 2) + jnp.sum(C * p * p)
     actual = s.chi2 - chi2_new
     rho = jnp.where(
         pred > 0, actual / jnp.where(pred > 0, pred, 1.0), jnp.where(actual > 0, 1.0, 0.0)
@@ -152,6 +235,11 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         )
 
     nfev = s.nfev + 1
+    if gn:
+        C_new = C
+    else:
+        C_new = fold_curvature(kind, s.A, s.g, s.chi2, M_new, v_new, chi2_new,
+                               theta_new - s.theta, ok, C, Dmax)
     M_acc = jnp.where(accept, M_new, s.A)
     v_acc = jnp.where(accept, v_new, s.g)
     chi2_acc = jnp.where(accept, chi2_new, s.chi2)
@@ -169,6 +257,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
             f_conv & x_conv,
             f_conv,
             x_conv,
+            x_round,
             g_conv,
             fail,
             nfev >= cfg.max_nfev,
@@ -178,6 +267,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
             RESULTS.ZERO_RESIDUAL,
             RESULTS.FTOL_XTOL,
             RESULTS.FTOL,
+            RESULTS.XTOL,
             RESULTS.XTOL,
             RESULTS.GTOL,
             fail_code,
@@ -192,6 +282,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         A=M_acc,
         g=v_acc,
         D=jnp.where(accept, jnp.maximum(Dmax, cn), Dmax),
+        C=C_new.astype(dtype),
         lam=lam_new.astype(dtype),
         nu=nu_new.astype(dtype),
         nfev=nfev,

@@ -76,6 +76,7 @@ class LMState(NamedTuple):
     A: jax.Array  # (n, n) linear model matrix: R (qr) or JᵀJ (cholesky)
     g: jax.Array  # (n,) Qᵀr (qr) or Jᵀr (cholesky)
     D: jax.Array  # (n,) running max of J's column norms (floors the scaling)
+    C: jax.Array  # (n,) observed curvature beyond JᵀJ along collapsed columns
     lam: jax.Array  # () damping
     nu: jax.Array  # () Nielsen's damping growth factor
     nfev: jax.Array  # () residual+Jacobian evaluations

@@ -11,18 +11,22 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 
-def qr_r(A, b):
+def qr_r(A, b, rtol=None):
     """``R`` and ``Qᵀ b`` of the thin QR of ``A`` (k, n), by CGS2.
 
     Classical Gram-Schmidt with one re-orthogonalisation ("twice is
-    enough") gives Q orthonormal to working precision. Columns that are
-    numerically dependent get a zero diagonal in R.
+    enough") gives Q orthonormal to working precision. A column whose part
+    orthogonal to the previous ones is at most ``rtol`` times its norm
+    (default ``1e-3 eps``: exact dependence only) is taken as dependent: it
+    gets a zero diagonal in R and contributes nothing to ``Qᵀ b``.
     """
     k, n = A.shape
     dtype = A.dtype
     qs = []
     R = jnp.zeros((n, n), dtype)
     tiny = jnp.finfo(dtype).tiny
+    if rtol is None:
+        rtol = 1e-3 * jnp.finfo(dtype).eps
     for j in range(n):
         v = A[:, j]
         if qs:
@@ -34,7 +38,7 @@ def qr_r(A, b):
             R = R.at[:j, j].set(c1 + c2)
         nrm = jnp.sqrt(v @ v)
         scale = jnp.sqrt(A[:, j] @ A[:, j])
-        dep = nrm <= 1e-3 * jnp.finfo(dtype).eps * scale + tiny
+        dep = nrm <= rtol * scale + tiny
         R = R.at[j, j].set(jnp.where(dep, 0.0, nrm))
         qs.append(jnp.where(dep, 0.0, v / jnp.where(dep, 1.0, nrm)))
     Q = jnp.stack(qs, axis=1)
