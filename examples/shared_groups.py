@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import batchfit as bf
+from batchfit.demo import use_case_1_params
 from batchfit.data import two_gaussian_datasets
 
 FIGURE_DIR = os.environ.get("BATCHFIT_FIGURE_DIR") or os.path.dirname(os.path.abspath(__file__))
@@ -57,14 +58,9 @@ def objective(p, x, data):
                                            p[f"const_{k + 1}"]) for k in range(data.shape[0])])
 
 
-tied = bf.Parameters()
-for k in (1, 2):
-    tied.add(f"cen_{k}", 0.5, min=0, max=2)
-    tied.add(f"sigma_{k}", 1.0, min=0, max=10)
-    tied.add(f"amp_{k}", 1.0, min=0, max=100)
-    tied.add(f"const_{k}", 0.0, min=0, max=100)
-for name in ("cen", "sigma", "amp"):
-    tied[f"{name}_2"].expr = f"{name}_1"
+# cen_k, sigma_k, amp_k, const_k with use case 1's starts and bounds, and
+# cen_2 = cen_1, sigma_2 = sigma_1, amp_2 = amp_1 (the same helper feeds the demo)
+tied = use_case_1_params(bf.Parameters())
 flat = bf.minimize(objective, tied, args=(x, data))
 print(bf.fit_report(flat))
 

@@ -8,7 +8,6 @@ from scipy.optimize import least_squares
 
 import batchfit as bf
 from batchfit import data as bdata
-from batchfit.demo import use_case_1_params
 
 SHARED = ["cen", "sigma", "amp"]
 
@@ -29,16 +28,9 @@ def uc1_params(model):
 @pytest.fixture(scope="module")
 def lmfit_uc1():
     """Use case 1 fitted by lmfit with expression ties (the reference)."""
-    x, data = bdata.two_gaussian_datasets(seed=0)
+    from test_use_cases import _lmfit_use_case_1
 
-    def objective(p, x, data):
-        out = []
-        for k in (1, 2):
-            g = p[f"amp_{k}"] * np.exp(-((x - p[f"cen_{k}"]) ** 2) / (2 * p[f"sigma_{k}"] ** 2))
-            out.append(data[k - 1] - (g + p[f"const_{k}"]))
-        return np.concatenate(out)
-
-    return lmfit.minimize(objective, use_case_1_params(lmfit.Parameters()), args=(x, data))
+    return _lmfit_use_case_1()
 
 
 def w4_data(D, seed=0, m=64):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._group_layout import GroupLayout, local_name
-from ._result import StatusView
+from ._result import StatusView, check_index
 from .params import Parameters
 from .solver import RESULTS
 
@@ -90,11 +90,7 @@ class GroupFitResult(StatusView):
 
     def __getitem__(self, g) -> "GroupFitResult":
         G = len(self)
-        if not isinstance(g, (int, np.integer)):
-            raise TypeError("index a GroupFitResult with an integer (the group)")
-        if not -G <= g < G:
-            raise IndexError(f"group index {g} out of range for {G} groups")
-        g = int(g) % G
+        g = check_index(g, G, "GroupFitResult", "group", f"{G} groups")
         sl = slice(g, g + 1)
         extras = {k: (v[sl] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == G else v)
                   for k, v in self.extras.items()}

@@ -19,6 +19,15 @@ ARRAYS = (
 )
 
 
+def check_index(i, n, cls, what, of):
+    """``i`` as a non-negative index into ``n`` items, or a clear error."""
+    if not isinstance(i, (int, np.integer)):
+        raise TypeError(f"index a {cls} with an integer")
+    if not -n <= i < n:
+        raise IndexError(f"{what} index {i} out of range for {of}")
+    return int(i) % n
+
+
 class StatusView:
     """``success``, ``message`` and counts by status, from the status codes
     ``self._status`` (leading batch axis) of a result class."""
@@ -74,11 +83,7 @@ class FitResult(StatusView):
 
     def __getitem__(self, i) -> "FitResult":
         n = len(self)
-        if not isinstance(i, (int, np.integer)):
-            raise TypeError("index a FitResult with an integer")
-        if not -n <= i < n:
-            raise IndexError(f"fit index {i} out of range for a batch of {n}")
-        i = int(i) % n
+        i = check_index(i, n, "FitResult", "fit", f"a batch of {n}")
         extras = {k: (_cut_dict(v, i, n) if isinstance(v, dict)
                       else v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
                   for k, v in self.extras.items()}
