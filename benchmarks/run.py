@@ -329,7 +329,7 @@ def vs_reference(chi2_sys, chi2_ref, ref_name) -> dict:
 
 
 def system_name(linear_solver: str) -> str:
-    return "batchfit" if linear_solver == "qr" else f"batchfit-{linear_solver}"
+    return "batchfit" if linear_solver == "cholesky" else f"batchfit-{linear_solver}"
 
 
 def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers, seed, machine, log,
@@ -394,7 +394,7 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
             for key in ("cold", "warm_seconds_all", "warm", "same_bucket_call", "bucket_size", "nfev",
                         "status_counts", "memory"):
                 rec[key] = v[key]
-            rec["linear_solver"] = s.partition("-")[2] or "qr"
+            rec["linear_solver"] = s.partition("-")[2] or "cholesky"
             rec["same_bucket_recompiled"] = (bool(v["same_bucket_call"]["compiles"])
                                              if v["same_bucket_call"] else None)
             rec["agreement"] = {o: agreement(wl, v, results[o], v["stderr"]) for o in results if o != s}
@@ -517,8 +517,8 @@ def main(argv=None):
     ap.add_argument("--peer-cap", type=int, default=300,
                     help="max fits each looping peer (scipy, curve_fit, lmfit) runs; their rate is per fit")
     ap.add_argument("--repeats", type=int, default=3, help="warm batchfit calls (median is reported)")
-    ap.add_argument("--linear-solver", default="qr",
-                    help="comma-separated subset of qr,cholesky: one batchfit row each (default qr)")
+    ap.add_argument("--linear-solver", default="cholesky",
+                    help="comma-separated subset of cholesky,qr: one batchfit row each (default cholesky)")
     ap.add_argument("--devices", type=int, default=None,
                     help="batchfit's LMConfig(devices=k): the first k local devices (default: all)")
     ap.add_argument("--seed", type=int, default=None, help="override the per-workload seeds")

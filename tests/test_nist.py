@@ -9,7 +9,6 @@ from nist import MODELS, load
 # Known misses, each strict: the day one passes, the marker must go.
 KNOWN = {
     ("MGH17", "start1"): "from the far start LM stalls at a stationary point (chi2 1.106; MINPACK fails too)",
-    ("Lanczos1", "start1"): "stderr at 2.96 digits: RSS 1.4e-25 sits at float64 rounding of the data",
 }
 CASES = [
     pytest.param(n, s, marks=pytest.mark.xfail(reason=KNOWN[(n, s)], strict=True))

@@ -3,11 +3,13 @@
 The solver state never holds the (m, n) Jacobian J. It holds a small
 ``(M, v)`` pair that represents the linearised problem ``min ||J p + r||``:
 
+* ``"cholesky"`` (the default): ``M = JᵀJ`` and ``v = Jᵀ r`` (normal
+  equations), solved by Cholesky in variables scaled by the column norms,
+  with one step of iterative refinement; one pass over J, but squares the
+  condition number.
 * ``"qr"``: ``M = R`` and ``v = Qᵀ r`` from a QR factorisation of J. Steps
   are solved as least-squares problems on ``[R; sqrt(lam) D]``, so the
-  conditioning is that of J (the accurate default).
-* ``"cholesky"``: ``M = JᵀJ`` and ``v = Jᵀ r`` (normal equations), solved by
-  Cholesky; about twice cheaper and squares the condition number.
+  conditioning is that of J; several passes over J (slow for tall J).
 
 Every function here is for ONE fit and is vmapped by the caller.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._smallla import cholesky_solve, qr_r, solve_upper
+from ._smallla import cholesky_apply, cholesky_factor, qr_r, solve_upper
 
 SOLVERS = ("qr", "cholesky")
 RANK_RTOL = 16.0
@@ -89,6 +91,12 @@ def damped_step(kind, M, v, D, lam):
         R2, qtb = qr_r(stacked, rhs)
         ps = solve_upper(R2, qtb)
     else:
-        As = M / (D[:, None] * D[None, :])
-        ps = -cholesky_solve(As + lam * eye, v / D)
+        # One step of iterative refinement: with the damping near its
+        # floor the system is nearly singular and a plain Cholesky solve is
+        # accurate only to about eps / lam; refining restores the step.
+        A = M / (D[:, None] * D[None, :]) + lam * eye
+        L = cholesky_factor(A)
+        b = -v / D
+        ps = cholesky_apply(L, b)
+        ps = ps + cholesky_apply(L, b - A @ ps)
     return ps / D
