@@ -126,6 +126,11 @@ def make_layout(param_names, shared, G, K, grouped, params=None) -> GroupLayout:
                        tuple(n for n in names if not is_shared[n]))
 
 
+def split_groups(a, G, K):
+    """A per-dataset array (G*K, ...) as (G, K, ...)."""
+    return a.reshape((G, K) + a.shape[1:])
+
+
 def check_ties(params, lay: GroupLayout):
     """A shared parameter may only be tied to shared ones."""
     for n in lay.shared:

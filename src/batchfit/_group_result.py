@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._group_layout import GroupLayout, local_name
+from ._group_layout import GroupLayout, local_name, split_groups
 from ._result import StatusView, check_index
 from .params import Parameters
 from .solver import RESULTS
@@ -196,7 +196,7 @@ def fit_extras(md, G, K, resid, model) -> dict:
     arrays (best fit NaN where masked)."""
 
     def grouped(a):
-        return a.reshape((G, K) + a.shape[1:])
+        return split_groups(a, G, K)
 
     y = grouped(md.per_fit["y"])
     w = md.per_fit.get("weights", md.shared.get("weights"))

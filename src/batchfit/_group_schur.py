@@ -18,13 +18,18 @@ import numpy as np
 from . import _stats
 from ._bounds import to_external
 from ._fit import host_arrays, packed_args
-from ._group_layout import GroupLayout, _per_group, local_name
+from ._group_layout import GroupLayout, _per_group, local_name, split_groups
 from ._group_result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 from ._pack import make_spec, pack, values_from_external
 from ._problem import model_residual
 from .params import Parameters
 from .solver import RESULTS, bucket_size
 from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
+
+
+def _join(n, js, jl, vs, vl):
+    """The full free-parameter vector (n,) from its shared and local parts."""
+    return jnp.zeros((n,), vs.dtype).at[js].set(vs).at[jl].set(vl)
 
 
 @functools.lru_cache(maxsize=256)
@@ -41,8 +46,7 @@ def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool
         if internal:
             ts = to_external(ts, grp["lo"], grp["hi"])
             tl = to_external(tl, p["lo"][jl], p["hi"][jl])
-        v = jnp.zeros((n,), ts.dtype).at[js].set(ts).at[jl].set(tl)
-        return resid_ext(v, p, sh)
+        return resid_ext(_join(n, js, jl, ts, tl), p, sh)
 
     return resid_d
 
@@ -82,8 +86,7 @@ def _all_values(spec, n, idx_s, idx_l):
     js, jl = np.asarray(idx_s, dtype=np.int32), np.asarray(idx_l, dtype=np.int32)
 
     def allvals(vs, vl, p):
-        v = jnp.zeros((n,), vs.dtype).at[js].set(vs).at[jl].set(vl)
-        d = values_from_external(spec, v, p["fixed"], p["tied_lo"], p["tied_hi"])
+        d = values_from_external(spec, _join(n, js, jl, vs, vl), p["fixed"], p["tied_lo"], p["tied_hi"])
         return jnp.stack([jnp.asarray(d[k], vs.dtype) for k in spec.names])
 
     return allvals
@@ -159,7 +162,7 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     cfg = cfg.resolved(dtype, g + l)
 
     def grouped(a):
-        return a.reshape((G, K) + a.shape[1:])
+        return split_groups(a, G, K)
 
     # pad the groups to the batch's bucket (copies of the last group): one
     # compiled shape per bucket, as for independent fits

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._data import prepare
 from ._fit import host_arrays, packed_args, run
-from ._group_layout import check_ties, flat_params, flatten_array, local_name, make_layout, parse_data
+from ._group_layout import check_ties, flat_params, split_groups, flatten_array, local_name, make_layout, parse_data
 from ._group_result import GroupFitResult, fit_extras
 from ._pack import make_spec, pack, values_from_external, values_from_internal
 from ._problem import ResidualTypeError
@@ -64,10 +64,6 @@ def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K:
     return resid
 
 
-def _grouped(a, G, K):
-    return a.reshape((G, K) + a.shape[1:])
-
-
 def fit_groups(model, data, params, indep, weights, shared, *, method, nan_policy, cfg, dtype,
                scale_covar, group_solver="auto"):
     """Fit G groups of K datasets with parameters in ``shared`` common to a
@@ -105,8 +101,8 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
                                tuple(model.independent_vars), lay.shared, K, True)
     with x64_context(dtype):
         per_fit = packed_args(packed, dtype)
-        per_fit["data"] = {k: _grouped(v, G, K) for k, v in host_arrays(md.per_fit, dtype).items()}
-        per_fit["indep"] = {k: _grouped(v, G, K) for k, v in host_arrays(md.indep_fit, dtype).items()}
+        per_fit["data"] = {k: split_groups(v, G, K) for k, v in host_arrays(md.per_fit, dtype).items()}
+        per_fit["indep"] = {k: split_groups(v, G, K) for k, v in host_arrays(md.indep_fit, dtype).items()}
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
