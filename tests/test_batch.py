@@ -27,23 +27,27 @@ def _scipy_fit(x, y, p0):
 
 
 def test_w1_batch_agrees_with_scipy_fit_by_fit(w1):
+    """Wherever scipy's MINPACK claims success, the same optimum: every
+    value to 1e-6 relative, or (a value near zero, where a relative test
+    means nothing) to 1e-6 of its standard error. The only other outcome
+    allowed is a better optimum than scipy's: a far lower chi-square."""
     x, data, truth, start, res = w1
     est = np.stack([res.params[n].value for n in NAMES], axis=1)
-    agree = compared = worse = 0
+    err = np.stack([res.params[n].stderr for n in NAMES], axis=1)
+    agree = compared = better = 0
     for i in range(len(data)):
         ref = _scipy_fit(x, data[i], [start[n][i] for n in NAMES])
         if not ref.success:
             continue
         compared += 1
-        if res.success[i] and np.allclose(est[i], ref.x, rtol=1e-6, atol=0):
+        assert res.success[i], i
+        if np.all(np.abs(est[i] - ref.x) <= 1e-6 * np.maximum(np.abs(ref.x), err[i])):
             agree += 1
-        elif res.success[i]:
-            # success at another point: count those worse than scipy's
-            worse += 0.5 * np.sum(_resid(x, data[i], est[i]) ** 2) > ref.cost * (1 + 1e-9)
+        else:  # scipy stopped at another, worse, local minimum
+            assert 0.5 * np.sum(_resid(x, data[i], est[i]) ** 2) < 0.5 * ref.cost, i
+            better += 1
     assert compared >= 990
-    assert agree >= 0.995 * compared
-    # never a claimed success at a worse point than scipy's
-    assert worse == 0
+    assert agree + better == compared and better <= 3
 
 
 def _resid(x, y, p):

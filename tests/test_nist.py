@@ -7,9 +7,7 @@ import batchfit as bf
 from nist import MODELS, load
 
 # Known misses, each strict: the day one passes, the marker must go.
-KNOWN = {
-    ("MGH17", "start1"): "from the far start LM stalls at a stationary point (chi2 1.106; MINPACK fails too)",
-}
+KNOWN: dict = {}
 CASES = [
     pytest.param(n, s, marks=pytest.mark.xfail(reason=KNOWN[(n, s)], strict=True))
     if (n, s) in KNOWN else (n, s)

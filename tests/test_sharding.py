@@ -69,10 +69,14 @@ SCRIPT = textwrap.dedent(
         stop a step earlier or later; splitting a batch in two on ONE device
         moves the same fits by as much (checked when this test was written:
         12 of 300 fits beyond 1e-12, all within 3e-7 stderr).
+        Chi-square agrees to ftol, the solver's own resolution of it: an
+        ill-determined fit sliding along a flat valley (W1 ragged fit 261:
+        stderr(amp) 8e10, 5500-6600 evaluations) stops at a point whose
+        chi2 depends on where rounding ended it (9e-9 apart).
         """
         np.testing.assert_array_equal(a.success, b.success, err_msg=what)
         np.testing.assert_array_equal(a.ndata, b.ndata, err_msg=what)
-        np.testing.assert_allclose(a.chisqr, b.chisqr, rtol=1e-9, atol=0, err_msg=what)
+        np.testing.assert_allclose(a.chisqr, b.chisqr, rtol=1.5e-8, atol=0, err_msg=what)
         va = np.stack([a.params[n].value for n in NAMES], 1)
         vb = np.stack([b.params[n].value for n in NAMES], 1)
         se = np.stack([a.params[n].stderr for n in NAMES], 1)

@@ -2,7 +2,7 @@
 
 from ._batch import SolveOutput, bucket_size, compact_size, solve
 from ._config import LMConfig
-from ._lm import evaluate, jacobian, lm_init, lm_step
+from ._lm import evaluate, jacobian, jacobian_t, lm_init, lm_step
 from ._results import RESULTS, LMState
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "compact_size",
     "evaluate",
     "jacobian",
+    "jacobian_t",
     "lm_init",
     "lm_step",
     "solve",

@@ -88,3 +88,17 @@ def cholesky_apply(L, b):
 def cholesky_solve(M, b):
     """Solve ``M x = b`` for symmetric positive definite M (NaN if not SPD)."""
     return cholesky_apply(cholesky_factor(M), b)
+
+
+def lower_inverse(L):
+    """``L⁻¹`` of a lower-triangular ``L`` by forward substitution, one row
+    at a time (n vector operations, so the program stays small for large n)."""
+    n = L.shape[-1]
+    eye = jnp.eye(n, dtype=L.dtype)
+    rows = []
+    for i in range(n):
+        s = eye[i]
+        if rows:
+            s = s - L[i, :i] @ jnp.stack(rows)
+        rows.append(s / L[i, i])
+    return jnp.stack(rows) if n else jnp.zeros((0, 0), L.dtype)
