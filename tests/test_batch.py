@@ -175,3 +175,49 @@ def test_same_inputs_give_bit_identical_results():
         np.testing.assert_array_equal(a.params[n].stderr, b.params[n].stderr)
     np.testing.assert_array_equal(a.nfev, b.nfev)
     np.testing.assert_array_equal(a.status, b.status)
+
+
+def test_accelerator_driver_equals_cpu_driver(monkeypatch):
+    """The two batch drivers (CPU: sorted chunks in one program; GPU/TPU:
+    compaction into smaller batches) step every fit identically: same
+    status and evaluation count, values equal to rounding. The accelerator
+    driver is forced here on the CPU."""
+    from batchfit.solver import _batch
+
+    x, data, truth, start = bdata.gaussian_batch(600, seed=7)
+    params = MODEL.make_params(**start)
+    cpu = MODEL.fit(data, params, x=x)
+    used = []
+    orig = _batch._solve_compacting
+
+    def spy(*a, **k):
+        used.append(a[1].shape[0])
+        return orig(*a, **k)
+
+    rounds = []
+    orig_round = _batch._round
+
+    def round_spy(resid_fn, cfg, state, *a):
+        rounds.append(state.theta.shape[0])
+        return orig_round(resid_fn, cfg, state, *a)
+
+    monkeypatch.setattr(_batch, "_on_cpu", lambda x: False)
+    monkeypatch.setattr(_batch, "_solve_compacting", spy)
+    monkeypatch.setattr(_batch, "_round", round_spy)
+    acc = MODEL.fit(data, params, x=x)
+    assert used == [_batch.bucket_size(600)]
+    assert rounds[0] == _batch.bucket_size(600) and min(rounds) < rounds[0]  # compaction ran
+    np.testing.assert_array_equal(acc.status, cpu.status)
+    np.testing.assert_array_equal(acc.nfev, cpu.nfev)
+    for n in NAMES:
+        np.testing.assert_allclose(acc.params[n].value, cpu.params[n].value, rtol=1e-12)
+        np.testing.assert_allclose(acc.params[n].stderr, cpu.params[n].stderr, rtol=1e-9)
+
+
+def test_cpu_chunks_split_evenly():
+    from batchfit.solver._batch import CPU_CHUNK, _cpu_chunks
+
+    for size in (1, 16, 256, 257, 304, 4096, 10240, 10**6):
+        chunk, padded = _cpu_chunks(size)
+        assert chunk <= CPU_CHUNK and padded % chunk == 0 and size <= padded < size + padded // chunk + 1
+    assert _cpu_chunks(304) == (152, 304) and _cpu_chunks(10240) == (256, 10240)

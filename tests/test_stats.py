@@ -96,3 +96,56 @@ def test_reverse_mode_jacobian_when_more_parameters_than_residuals():
         np.testing.assert_allclose(J, jax.jacfwd(fn)(t), rtol=1e-12)
         np.testing.assert_allclose(r, fn(t), rtol=1e-14)
         assert J.shape == (3, 7)
+
+
+def _cubic_reference(x, y):
+    """Least-squares cubic, covariance from numpy's SVD-based pseudo-inverse."""
+    X = np.stack([np.ones_like(x), x, x**2, x**3], 1)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    r = X @ beta - y
+    P = np.linalg.pinv(X, rcond=1e-15)
+    return beta, P @ P.T * (r @ r) / (len(x) - 4)
+
+
+def _assert_cov_close(cov, ref, tol):
+    """Every entry within tol of the scale sqrt(ref_ii ref_jj) (entries that
+    vanish by symmetry have no relative precision)."""
+    d = np.sqrt(np.diag(ref))
+    err = np.abs(cov - ref) / np.outer(d, d)
+    assert np.max(err) <= tol, np.max(err)
+
+
+def test_covariance_fast_path_and_svd_fallback(monkeypatch):
+    """The covariance comes from the Cholesky inverse of the scaled JᵀJ where
+    that is well conditioned, and from the SVD of J where it is not (a cubic
+    on x in [30, 31]: cond(J) ~ 1e9, so JᵀJ would lose everything in
+    float64). Both agree with numpy's pseudo-inverse."""
+    from batchfit import _stats
+
+    calls = []
+    orig = _stats._covar_svd
+
+    def spy(resid_ext, spec, theta, p, shared):
+        calls.append(theta.shape[0])
+        return orig(resid_ext, spec, theta, p, shared)
+
+    monkeypatch.setattr(_stats, "_covar_svd", spy)
+    rng = np.random.default_rng(5)
+    xs = np.stack([np.linspace(-1, 1, 50), np.linspace(30, 31, 50)])
+    ys = 1.0 + 0.5 * xs - 0.2 * xs**2 + 0.01 * xs**3 + rng.normal(0, 0.1, xs.shape)
+    model = bf.Model(lambda x, a, b, c, d: a + b * x + c * x**2 + d * x**3)
+    start = dict(a=np.zeros(2), b=np.zeros(2), c=np.zeros(2), d=np.zeros(2))
+
+    well = model.fit(ys[:1], model.make_params(**{k: v[:1] for k, v in start.items()}), x=xs[:1])
+    assert calls == []  # well conditioned: no SVD
+    beta, cov = _cubic_reference(xs[0], ys[0])
+    _assert_cov_close(well.covar[0], cov, 1e-9)
+
+    res = model.fit(ys, model.make_params(**start), x=xs)
+    assert calls == [1]  # only the ill-conditioned fit is redone, padded to its bucket
+    assert np.all(res.success)
+    for i in range(2):
+        beta, cov = _cubic_reference(xs[i], ys[i])
+        np.testing.assert_allclose([res.params[n].value[i] for n in "abcd"], beta, rtol=1e-6)
+        _assert_cov_close(res.covar[i], cov, 1e-6)
+    _assert_cov_close(res.covar[0], well.covar[0], 1e-12)
