@@ -36,7 +36,7 @@ import os
 import jax
 import numpy as np
 
-from . import _fit
+from . import _fit, _memory
 from ._result import ARRAYS, FitResult
 
 FORMAT = "batchfit-checkpoint"
@@ -253,6 +253,21 @@ def _slice(args: dict, start: int, stop: int) -> dict:
     return out
 
 
+def _auto_chunk(a: dict):
+    """The chunk size that keeps a batch within device memory, or None when
+    it fits whole (see ``_memory``)."""
+    B = int(a["B"])
+    if B < 2:
+        return None
+    m = _fit.check_residual(a["resid"], np.asarray(a["packed"].theta0, dtype=a["dtype"]),
+                            a["per_fit"], a["shared"], a.get("m_expected"), a["label"])
+    from .solver._shard import resolve_devices
+
+    return _memory.auto_chunk_size(B, a["per_fit"], m, int(a["spec"].nfree),
+                                   np.dtype(a["dtype"]).itemsize,
+                                   resolve_devices(a["cfg"].devices))
+
+
 def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> FitResult:
     """:func:`batchfit._fit.run` in chunks, with a checkpoint and progress.
 
@@ -263,9 +278,11 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
     chunk_size = check_chunk_size(chunk_size)
     path = check_checkpoint(checkpoint)
     progress = check_progress(progress)
+    a = dict(_RUN_SIGNATURE.bind(*args, **kwargs).arguments)
+    if chunk_size is None:
+        chunk_size = _auto_chunk(a)
     if chunk_size is None and path is None and (progress is None or progress is False):
         return _fit.run(*args, **kwargs)
-    a = dict(_RUN_SIGNATURE.bind(*args, **kwargs).arguments)
     B = int(a["B"])
     cs = B if chunk_size is None else min(chunk_size, B)
     bounds = [(s, min(s + cs, B)) for s in range(0, B, cs)]

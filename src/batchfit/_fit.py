@@ -166,7 +166,9 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         floating input array is float32.
       config: an :class:`LMConfig` for further options.
       chunk_size: fit a batch (parameter arrays of shape (N,)) in chunks of
-        this many problems; the result equals the unchunked fit's.
+        this many problems; the result equals the unchunked fit's. ``None``
+        (default): in one piece unless that would not fit in the devices'
+        memory, then streamed in the largest chunks that do.
       checkpoint: a directory where each finished chunk is saved; a rerun
         with the same inputs loads those chunks instead of refitting them.
       progress: ``None`` (a tqdm bar when there is more than one chunk and

@@ -206,7 +206,10 @@ class Model:
           group_solver: ``"auto"``, ``"dense"`` or ``"schur"`` (block-arrow
             Schur complement, for groups of many datasets).
           chunk_size: fit the N datasets in chunks of this many; the result
-            equals the unchunked fit's.
+            equals the unchunked fit's. ``None`` (default): in one piece,
+            unless its working set would not fit in the devices' memory;
+            then in the largest chunks that do (streamed, with a progress
+            bar).
           checkpoint: a directory where each finished chunk is saved; a rerun
             with the same inputs loads those chunks instead of refitting them
             (different inputs: :class:`~batchfit.CheckpointError`).
