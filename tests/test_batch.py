@@ -185,8 +185,17 @@ def test_accelerator_driver_equals_cpu_driver(monkeypatch):
     from batchfit.solver import _batch
 
     x, data, truth, start = bdata.gaussian_batch(600, seed=7)
+    for i in (3, 100, 333, 597):  # a few far-off starts: a long tail of slow fits
+        start["cen"][i] += 0.8
+        start["sigma"][i] *= 8.0
     params = MODEL.make_params(**start)
+    tail = []
+    orig_loop = _batch._compact_loop
+    monkeypatch.setattr(_batch, "_compact_loop", lambda *a, **k: tail.append(
+        int(np.sum(np.asarray(a[2].status) == bf.RESULTS.RUNNING))) or orig_loop(*a, **k))
     cpu = MODEL.fit(data, params, x=x)
+    assert len(tail) == 1 and 0 < tail[0] <= _batch.COMPACT_MIN  # the CPU driver handed its tail over
+    assert cpu.nfev.max() > 8 * _batch.TAIL_ROUNDS
     used = []
     orig = _batch._solve_compacting
 
