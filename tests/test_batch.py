@@ -230,3 +230,57 @@ def test_cpu_chunks_split_evenly():
         chunk, padded = _cpu_chunks(size)
         assert chunk <= CPU_CHUNK and padded % chunk == 0 and size <= padded < size + padded // chunk + 1
     assert _cpu_chunks(304) == (152, 304) and _cpu_chunks(10240) == (256, 10240)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_cpu_threads_give_identical_results(monkeypatch, threads):
+    """Parts of a batch stepped by several threads through the same compiled
+    program: every fit bit-identical to one thread, progress over the whole batch."""
+    from batchfit.solver import _batch
+
+    x, data, truth, start = bdata.gaussian_batch(1100, seed=8)
+    params = MODEL.make_params(**start)
+    one = MODEL.fit(data, params, x=x, config=bf.LMConfig(threads=1))
+    parts = []
+    orig = _batch._cpu_rounds
+    monkeypatch.setattr(_batch, "_cpu_rounds", lambda *a, **k: parts.append(a[3].theta.shape[0])
+                        or orig(*a, **k))
+    many = MODEL.fit(data, params, x=x, config=bf.LMConfig(threads=threads))
+    chunk, size = _batch._cpu_chunks(_batch.bucket_size(1100))
+    assert len(parts) == threads and sum(parts) >= size and len(set(parts)) == 1
+    np.testing.assert_array_equal(many.status, one.status)
+    np.testing.assert_array_equal(many.nfev, one.nfev)
+    for n in NAMES:
+        np.testing.assert_array_equal(many.params[n].value, one.params[n].value)
+
+
+def test_solver_progress_counts_finished_fits_across_threads():
+    """``solver.solve(progress=)`` reports the number of finished fits of the
+    whole batch after each round, also when threads share the batch."""
+    import jax.numpy as jnp
+
+    from batchfit import solver
+
+    x = jnp.linspace(0.0, 4.0, 30)
+    rng = np.random.default_rng(9)
+    k = rng.uniform(0.5, 2.0, 700)
+    y = np.exp(-k[:, None] * np.asarray(x)) + rng.normal(0, 0.01, (700, 30))
+
+    def resid(theta, yi, xs):
+        return jnp.exp(-theta[0] * xs) - yi
+
+    theta0 = np.full((700, 1), 0.1)
+    for threads in (1, 2):
+        seen = []
+        with bf._compat.x64_context(np.float64):
+            out = solver.solve(resid, jnp.asarray(theta0), jnp.asarray(y), x,
+                               solver.LMConfig(threads=threads).resolved(np.float64, 1), seen.append)
+        assert seen == sorted(seen) and seen[-1] == 700 and len(seen) >= 2
+        assert np.all(np.isin(out.status, [1, 2, 3]))
+        np.testing.assert_allclose(out.theta[:, 0], k, rtol=0.05)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5, "2"])
+def test_threads_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="threads"):
+        bf.LMConfig(threads=bad)

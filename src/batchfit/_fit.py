@@ -113,10 +113,10 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
     if size != B:  # pad with copies of the last fit: one compiled shape per bucket
         idx = np.minimum(np.arange(size), B - 1)
         theta0, per_fit = jax.tree_util.tree_map(lambda a: a[idx], (theta0, per_fit))
-    theta0, per_fit = jax.tree_util.tree_map(jnp.asarray, (theta0, per_fit))
+    theta0, per_fit = jax.device_put((theta0, per_fit))  # not jnp.asarray: no copy program compiled per shape
     out = solve(resid, theta0, per_fit, shared, cfg)
-    st = _stats.compute(resid_ext, spec, jnp.asarray(out.theta), per_fit, shared,
-                        np.resize(ndata, size), scale_covar)
+    st = _stats.compute(resid_ext, spec, jax.device_put(out.theta), per_fit, shared,
+                        np.resize(ndata, size), scale_covar, cfg.threads)
     out = jax.tree_util.tree_map(lambda a: a[:B], out)
     st = jax.tree_util.tree_map(lambda a: a[:B], st)
     status = out.status.copy()

@@ -12,7 +12,11 @@ import numpy as np
 from ._bounds import to_external
 from ._pack import ParamSpec, values_from_external
 from .solver import bucket_size, jacobian_t
+from .solver._threads import cpu_threads, even_parts, run_parts
 from .solver._smallla import cholesky_factor, lower_inverse
+
+
+MIN_PART = 256  # fits per thread below which the statistics stay on one thread
 
 
 class Stats(NamedTuple):
@@ -84,10 +88,24 @@ def _covar_svd(resid_ext, spec: ParamSpec, theta, p, shared):
     return jax.vmap(one, in_axes=(0, 0))(theta, p)
 
 
-def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True) -> Stats:
-    """Statistics for every fit of a batch (host numpy out)."""
-    vals, r, chi2, cov, G, ok = _at_solution(resid_ext, spec, theta, per_fit, shared)
-    vals, r, chi2, cov, G, ok = (np.array(a) for a in (vals, r, chi2, cov, G, ok))
+def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, threads=None) -> Stats:
+    """Statistics for every fit of a batch (host numpy out). On CPU the
+    batch is split over ``threads`` (default: every core), as the solver's."""
+    size = theta.shape[0]
+    k = 1
+    if all(d.platform == "cpu" for d in theta.devices()):
+        k = even_parts(size, cpu_threads(threads)) if size >= 2 * MIN_PART else 1
+    part = size // k
+
+    def one_part(p):
+        sl = slice(p * part, (p + 1) * part)
+        sub = (theta, per_fit)
+        if k > 1:  # sliced on the host: no slicing programs to compile
+            sub = jax.tree_util.tree_map(lambda a: np.asarray(a)[sl], sub)
+        return [np.array(a) for a in _at_solution(resid_ext, spec, *sub, shared)]
+
+    outs = run_parts(one_part, k, theta.dtype)
+    vals, r, chi2, cov, G, ok = (np.concatenate(a) for a in zip(*outs))
     redo = np.nonzero(~ok)[0]
     if redo.size:  # ill-conditioned or singular: the SVD decides, padded to a bucket
         idx = np.resize(redo, bucket_size(redo.size))

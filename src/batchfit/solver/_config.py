@@ -39,6 +39,10 @@ class LMConfig:
         there are several (one device, or a ``jax.default_device``
         setting: no sharding); an int ``k``: the first ``k`` local devices
         (``1`` turns sharding off); a sequence of ``jax.Device``: those.
+      threads: on one CPU device, how many threads step parts of a batch
+        concurrently (XLA runs each program on one thread). ``None``
+        (default): every core this process may use; ``1``: one thread.
+        Results do not depend on it.
     """
 
     method: str = "lm"
@@ -50,6 +54,7 @@ class LMConfig:
     round_steps: int = 8
     linear_solver: str = "cholesky"
     devices: object = None
+    threads: int | None = None
 
     def __post_init__(self):
         d = self.devices
@@ -57,6 +62,10 @@ class LMConfig:
             raise ValueError(f"devices must be None, an int >= 1 or a sequence of devices, got {d!r}")
         if d is not None and not isinstance(d, (int, np.integer)):
             object.__setattr__(self, "devices", tuple(d))  # hashable: a jit static argument
+        t = self.threads
+        if t is not None and (isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer))
+                              or t < 1):
+            raise ValueError(f"threads must be None or an int >= 1, got {t!r}")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         for name in ("ftol", "xtol"):
