@@ -223,13 +223,17 @@ def test_accelerator_driver_equals_cpu_driver(monkeypatch):
         np.testing.assert_allclose(acc.params[n].stderr, cpu.params[n].stderr, rtol=1e-9)
 
 
-def test_cpu_chunks_split_evenly():
-    from batchfit.solver._batch import CPU_CHUNK, _cpu_chunks
+def test_cpu_layout_splits_evenly():
+    from batchfit.solver._batch import CPU_CHUNK, bucket_size, cpu_layout
 
-    for size in (1, 16, 256, 257, 304, 4096, 10240, 10**6):
-        chunk, padded = _cpu_chunks(size)
-        assert chunk <= CPU_CHUNK and padded % chunk == 0 and size <= padded < size + padded // chunk + 1
-    assert _cpu_chunks(304) == (152, 304) and _cpu_chunks(10240) == (256, 10240)
+    for n in (1, 16, 200, 256, 257, 300, 600, 4096, 10000, 10**6):
+        for threads in (1, 2, 3, 16):
+            chunk, k, size = cpu_layout(n, threads)
+            b = bucket_size(n)
+            assert chunk <= CPU_CHUNK and size % (k * chunk) == 0 and 1 <= k <= threads
+            assert b <= size < b + size // chunk  # under one lane of padding per chunk
+            assert k == 1 or size // k >= 16
+    assert cpu_layout(600, 2) == (152, 2, 608) and cpu_layout(10000, 2) == (256, 2, 10240)
 
 
 @pytest.mark.parametrize("threads", [2, 3])
@@ -246,8 +250,8 @@ def test_cpu_threads_give_identical_results(monkeypatch, threads):
     monkeypatch.setattr(_batch, "_cpu_rounds", lambda *a, **k: parts.append(a[3].theta.shape[0])
                         or orig(*a, **k))
     many = MODEL.fit(data, params, x=x, config=bf.LMConfig(threads=threads))
-    chunk, size = _batch._cpu_chunks(_batch.bucket_size(1100))
-    assert len(parts) == threads and sum(parts) >= size and len(set(parts)) == 1
+    chunk, k, size = _batch.cpu_layout(1100, threads)
+    assert parts == [size // k] * k and k == threads
     np.testing.assert_array_equal(many.status, one.status)
     np.testing.assert_array_equal(many.nfev, one.nfev)
     for n in NAMES:

@@ -335,3 +335,62 @@ def test_builtin_model_derived_parameters_follow_their_ties(solver):
     h = res.params["height"].value
     np.testing.assert_allclose(h, res.params["amplitude"].value / (s.value * np.sqrt(2 * np.pi)), rtol=1e-6)
     np.testing.assert_allclose(res.params["amplitude"].value, amps, rtol=0.02)
+
+
+def test_cpu_chunks_and_threads_equal_one_vmapped_solve(monkeypatch):
+    """The CPU Schur driver (chunks of groups, one thread per part) gives the
+    same fits as one vmapped solve over every group (the accelerator path)."""
+    from batchfit import _group_schur
+
+    x, data = bdata.two_gaussian_datasets(seed=0)
+    rng = np.random.default_rng(6)
+    G = 600
+    groups = data[None] * rng.uniform(0.9, 1.1, (G, 1, 1)) + rng.normal(0, 0.05, (G,) + data.shape)
+    model = bf.Model(gauss_c)
+    p = uc1_params(model)
+    runs = []
+    orig = _group_schur._solve_chunks
+    monkeypatch.setattr(_group_schur, "_solve_chunks",
+                        lambda *a: runs.append((a[2], a[3].shape[0])) or orig(*a))
+    one = model.fit(groups, p, x=x, shared=SHARED, config=bf.LMConfig(threads=1))
+    two = model.fit(groups, p, x=x, shared=SHARED, config=bf.LMConfig(threads=2))
+    chunk1, _, size1 = bf.solver._batch.cpu_layout(G, 1)
+    chunk, k, size = bf.solver._batch.cpu_layout(G, 2)
+    assert runs == [(chunk1, size1)] + [(chunk, size // 2)] * 2 and chunk < G and k == 2
+    monkeypatch.setattr(_group_schur, "_on_cpu", lambda: False)
+    whole = model.fit(groups, p, x=x, shared=SHARED)
+    assert len(runs) == 1 + k  # the accelerator path does not chunk
+    for res in (two, whole):
+        np.testing.assert_array_equal(res.status, one.status)
+        np.testing.assert_array_equal(res.nfev, one.nfev)
+        for n in ("cen", "sigma", "amp", "const"):
+            np.testing.assert_allclose(res.params[n].value, one.params[n].value, rtol=1e-12)
+            np.testing.assert_allclose(res.params[n].stderr, one.params[n].stderr, rtol=1e-9)
+    assert one.success.mean() >= 0.99  # the misses: test_rescaled_use_case_1_groups_reach_lmfit
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: from use case 1's starts, LM drives sigma to its "
+                   "bound 0 (the Gaussian vanishes, chi2 2185) on 2 of 600 rescaled groups, where "
+                   "lmfit's MINPACK reaches chi2 63")
+def test_rescaled_use_case_1_groups_reach_lmfit():
+    x, data = bdata.two_gaussian_datasets(seed=0)
+    rng = np.random.default_rng(6)
+    groups = data[None] * rng.uniform(0.9, 1.1, (600, 1, 1)) + rng.normal(0, 0.05, (600,) + data.shape)
+    groups = groups[[387, 539]]
+    model = bf.Model(gauss_c)
+    res = model.fit(groups, uc1_params(model), x=x, shared=SHARED)
+    for g in range(2):
+        lp = lmfit.Parameters()
+        lp.add("cen", 0.5, min=0, max=2)
+        lp.add("sigma", 1, min=0, max=10)
+        lp.add("amp", 1, min=0, max=100)
+        lp.add("c0", 0, min=0, max=100)
+        lp.add("c1", 0, min=0, max=100)
+
+        def resid(p, y=groups[g]):
+            f = p["amp"] * np.exp(-((x - p["cen"]) ** 2) / (2 * p["sigma"] ** 2))
+            return np.concatenate([f + p["c0"] - y[0], f + p["c1"] - y[1]])
+
+        ref = lmfit.minimize(resid, lp)
+        assert ref.success and ref.chisqr < 70
+        assert res.success[g] and res.chisqr[g] <= ref.chisqr * (1 + 1e-6)

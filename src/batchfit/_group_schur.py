@@ -25,6 +25,8 @@ from ._problem import model_residual
 from .params import Parameters
 from .solver import RESULTS, bucket_size
 from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
+from .solver._batch import cpu_layout
+from .solver._threads import run_parts
 
 
 def _join(n, js, jl, vs, vl):
@@ -51,11 +53,44 @@ def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool
     return resid_d
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _solve(resid_d, cfg, ts0, tl0, args, grp, sh):
+def _solve_all(resid_d, cfg, ts0, tl0, args, grp, sh):
     out = jax.vmap(lambda ts, tl, a, gr: arrow_solve_one(resid_d, cfg, ts, tl, a, (sh, gr)))(
         ts0, tl0, args, grp)
     return out.ts, out.tl, out.nfev, out.status
+
+
+_solve = jax.jit(_solve_all, static_argnums=(0, 1))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _solve_chunks(resid_d, cfg, chunk, ts0, tl0, args, grp, sh):
+    """:func:`_solve` in chunks of ``chunk`` groups (CPU): each chunk's loop
+    ends with its own slowest group, not the whole batch's."""
+    n = ts0.shape[0] // chunk
+    resh = functools.partial(jax.tree_util.tree_map, lambda a: a.reshape((n, chunk) + a.shape[1:]))
+    out = jax.lax.map(lambda c: _solve_all(resid_d, cfg, *c, sh), resh((ts0, tl0, args, grp)))
+    return jax.tree_util.tree_map(lambda a: a.reshape((n * chunk,) + a.shape[2:]), out)
+
+
+def _on_cpu() -> bool:
+    return jax.default_backend() == "cpu"
+
+
+def _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts):
+    """Solve every group: on the CPU in chunks, ``parts`` equal parts of the
+    (host) arrays stepped by as many threads; elsewhere in one vmap."""
+    if parts is None:
+        dev = jax.tree_util.tree_map(jnp.asarray, (ts0, tl0, args, grp))
+        return _solve(resid_d, cfg, *dev, sh)
+    chunk, k = parts
+    size = ts0.shape[0] // k
+
+    def part(p):
+        sl = slice(p * size, (p + 1) * size)
+        sub = jax.device_put(jax.tree_util.tree_map(lambda a: a[sl], (ts0, tl0, args, grp)))
+        return [np.asarray(a) for a in _solve_chunks(resid_d, cfg, chunk, *sub, sh)]
+
+    return tuple(np.concatenate(a) for a in zip(*run_parts(part, k, ts0.dtype)))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
@@ -165,8 +200,14 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         return split_groups(a, G, K)
 
     # pad the groups to the batch's bucket (copies of the last group): one
-    # compiled shape per bucket, as for independent fits
-    pad = np.minimum(np.arange(bucket_size(G)), G - 1)
+    # compiled shape per bucket, as for independent fits; on CPU also to
+    # whole chunks per thread
+    parts = None
+    size = bucket_size(G)
+    if _on_cpu():
+        chunk, k, size = cpu_layout(G, cfg.threads)
+        parts = (chunk, k)
+    pad = np.minimum(np.arange(size), G - 1)
     js, jl = list(idx_s), list(idx_l)
     with x64_context(dtype):
         args = packed_args(packed, dtype)
@@ -175,10 +216,11 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         args = jax.tree_util.tree_map(lambda a: grouped(a)[pad], args)
         theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))[pad]
         grp = {"lo": args["lo"][:, 0, js], "hi": args["hi"][:, 0, js]}
-        ts0, tl0, args, grp = jax.tree_util.tree_map(jnp.asarray, (theta0[:, 0, js], theta0[:, :, jl], args, grp))
+        ts0, tl0 = theta0[:, 0, js], theta0[:, :, jl]
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
-        ts, tl, nfev, status = _solve(resid_d, cfg, ts0, tl0, args, grp, sh)
+        ts, tl, nfev, status = _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts)
+        ts, tl, args, grp = jax.device_put((ts, tl, args, grp))
         out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:G], (out, nfev, status))
     (Css, Csl, Cll, ok, r, Gm, vals, UWV), nfev, status = out

@@ -130,14 +130,6 @@ def solve(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> Solve
 CPU_CHUNK = 256  # fits stepped together by the CPU driver (fits in cache, amortises the loop)
 
 
-def _cpu_chunks(size: int) -> tuple:
-    """(chunk, padded size): ``size`` split into equal chunks of at most
-    CPU_CHUNK fits (a bucket of 304 is 2 x 152, not 2 x 256)."""
-    k = -(-size // CPU_CHUNK)
-    chunk = -(-size // k)
-    return chunk, k * chunk
-
-
 @partial(jax.jit, static_argnums=(0, 1, 2))
 def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
     """Up to ``max_rounds`` rounds over a whole batch in ONE program (CPU).
@@ -204,6 +196,20 @@ def _padded(theta0, args, size):
 TAIL_ROUNDS = 4  # CPU: sorted rounds before a persistent tail moves to small batches
 
 
+def cpu_layout(n: int, threads=None) -> tuple:
+    """How the CPU drivers lay out n fits (or groups): ``(chunk, parts,
+    size)``. ``size`` >= the bucket of n is ``parts`` equal parts (one per
+    thread, at least 16 lanes each) of a whole number of equal chunks of at
+    most CPU_CHUNK lanes, padded by less than one lane per chunk (a bucket
+    of 608 on 2 threads: 4 chunks of 152)."""
+    size = bucket_size(n)
+    k = max(1, min(cpu_threads(threads), size // COMPACT_MIN))
+    n_chunks = -(-size // CPU_CHUNK)
+    n_chunks = -(-n_chunks // k) * k
+    chunk = -(-size // n_chunks)
+    return chunk, k, n_chunks * chunk
+
+
 def _solve_cpu(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> SolveOutput:
     """The CPU driver: rounds of :func:`_sorted_rounds` (one compiled program).
 
@@ -213,12 +219,7 @@ def _solve_cpu(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> 
     Padding lanes are marked finished at the start and never stepped.
     """
     B = theta0.shape[0]
-    chunk, size = _cpu_chunks(bucket_size(B))
-    n_chunks = size // chunk
-    k = max(1, min(cpu_threads(cfg.threads), n_chunks))
-    per = -(-n_chunks // k)  # chunks per part
-    k = -(-n_chunks // per)
-    size = k * per * chunk
+    chunk, k, size = cpu_layout(B, cfg.threads)
     theta0, args = _padded(theta0, args, size)
     state: LMState = _init(resid_fn, cfg, theta0, args, shared)
     status = np.array(state.status)
@@ -229,7 +230,7 @@ def _solve_cpu(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> 
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:B], state)
         return SolveOutput(out.theta, out.chi2, out.nfev, out.status)
 
-    part = per * chunk
+    part = size // k
     host = jax.tree_util.tree_map(np.asarray, (state, args))
     parts = [jax.tree_util.tree_map(lambda a: jax.device_put(a[p * part:(p + 1) * part]), host)
              for p in range(k)]
