@@ -233,7 +233,7 @@ def test_cpu_layout_splits_evenly():
             assert chunk <= CPU_CHUNK and size % (k * chunk) == 0 and 1 <= k <= threads
             assert b <= size < b + size // chunk  # under one lane of padding per chunk
             assert k == 1 or size // k >= 16
-    assert cpu_layout(600, 2) == (152, 2, 608) and cpu_layout(10000, 2) == (256, 2, 10240)
+    assert cpu_layout(600, 2) == (160, 2, 640) and cpu_layout(10000, 2) == (256, 2, 10240)
 
 
 @pytest.mark.parametrize("threads", [2, 3])

@@ -201,7 +201,7 @@ def cpu_layout(n: int, threads=None) -> tuple:
     size)``. ``size`` >= the bucket of n is ``parts`` equal parts (one per
     thread, at least 16 lanes each) of a whole number of equal chunks of at
     most CPU_CHUNK lanes, padded by less than one lane per chunk (a bucket
-    of 608 on 2 threads: 4 chunks of 152)."""
+    of 1,280 on 2 threads: 2 parts of 3 chunks of 214 lanes, 1,284 in all)."""
     size = bucket_size(n)
     k = max(1, min(cpu_threads(threads), size // COMPACT_MIN))
     n_chunks = -(-size // CPU_CHUNK)
