@@ -246,7 +246,8 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
             err[:, :, j] = 0.0
     covar = var_names = None
     if nvarys <= FULL_COVAR_MAX:
-        covar = full_covariance(*UWV) * scale[:, None, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            covar = full_covariance(*UWV) * scale[:, None, None]
         covar[~ok] = np.nan
         var_names = [spec.free[i] for i in idx_s] + [
             local_name(spec.free[i], k) for i in idx_l for k in range(K)]
@@ -261,10 +262,12 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
             init[nm] = init_ext[:, :, k] if local else init_ext[:, 0, k]
         else:
             init[nm] = values[nm] * np.nan
+    with np.errstate(over="ignore", invalid="ignore"):  # a failed group may overflow
+        covar_shared = Css * scale[:, None, None]
     return GroupFitResult(
         layout=lay, template=params, method=method,
         stats=dict(status=status, nfev=nfev, ndata=ndata, nfree=ndata - nvarys, chisqr=chisqr,
                    redchi=redchi, aic=aic, bic=bic, errorbars=ok & success),
         values=values, stderr=stderr, init=init, nvarys=nvarys,
-        covar_shared=Css * scale[:, None, None], covar=covar, var_names=var_names, solver="schur",
+        covar_shared=covar_shared, covar=covar, var_names=var_names, solver="schur",
         extras=fit_extras(md, G, K, r, model))
