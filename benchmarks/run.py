@@ -249,12 +249,12 @@ def _group_fits(wl, dtype, config):
     return call, columns, f"batchfit Model.fit(shared={shared}) on (N, {K}, m) data"
 
 
-def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
+def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None, threads=None):
     import jax
 
     import batchfit as bf
 
-    config = bf.LMConfig(linear_solver=linear_solver, devices=devices)
+    config = bf.LMConfig(linear_solver=linear_solver, devices=devices, threads=threads)
     call, columns, how = (_group_fits if wl.groups else _independent_fits)(wl, dtype, config)
     jax.clear_caches()  # cold = compile everything, whatever ran before in this process
     with CompileWatch() as cw_cold:
@@ -281,6 +281,7 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None):
         "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
         "bucket_size": None if wl.single else _bucket_size(wl.n),
         "devices": len(_shard.resolve_devices(devices)),
+        "threads": bf.solver._threads.cpu_threads(threads),
         "nfev": {"mean": float(np.mean(res.nfev)), "median": float(np.median(res.nfev)),
                  "max": int(np.max(res.nfev))},
         "status_counts": res.summary_counts(), "memory": _peak_memory(),
@@ -333,19 +334,20 @@ def system_name(linear_solver: str) -> str:
 
 
 def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers, seed, machine, log,
-            devices=None):
+            devices=None, threads=None):
     spec = workloads.REGISTRY[wl_name]
     wl = workloads.make(wl_name, size, seed)
     log(f"\n== {wl_name} {spec.size_name}={size:,} {dtype}: {wl.description}")
     results = {}
     for ls in linear_solvers:
         name = system_name(ls)
-        r = bench_batchfit(wl, dtype, repeats, ls, devices)
+        r = bench_batchfit(wl, dtype, repeats, ls, devices, threads)
         results[name] = r
         n2 = r["same_bucket_call"]
         log(f"  {name:18s} cold {r['cold_seconds']:.2f}s ({r['cold']['compiles']} compiles, "
             f"{r['cold']['compile_seconds']:.2f}s compiling); warm {r['seconds']:.3f}s = "
-            f"{wl.n / r['seconds']:,.1f} fits/s on {r['devices']} device(s); warm compiles "
+            f"{wl.n / r['seconds']:,.1f} fits/s on {r['devices']} device(s), {r['threads']} CPU thread(s); "
+            f"warm compiles "
             f"{[w['compiles'] for w in r['warm']]}"
             + (f"; N={n2['N']} (same bucket) {n2['seconds']:.3f}s with {n2['compiles']} compiles "
                f"{n2['compiled']}" if n2 else ""))
@@ -519,6 +521,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3, help="warm batchfit calls (median is reported)")
     ap.add_argument("--linear-solver", default="cholesky",
                     help="comma-separated subset of cholesky,qr: one batchfit row each (default cholesky)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="batchfit's LMConfig(threads=k): CPU threads per batch (default: all cores)")
     ap.add_argument("--devices", type=int, default=None,
                     help="batchfit's LMConfig(devices=k): the first k local devices (default: all)")
     ap.add_argument("--seed", type=int, default=None, help="override the per-workload seeds")
@@ -560,7 +564,7 @@ def main(argv=None):
     for w, n in plan:
         pn = peer_names if args.peers is not None else list(workloads.REGISTRY[w].peers)
         recs = run_one(w, n, args.dtype, pn, args.peer_cap, args.repeats, solvers, args.seed,
-                       machine, log, devices=args.devices)
+                       machine, log, devices=args.devices, threads=args.threads)
         for rec in recs:
             fn = (f"{rec['workload']}_{rec['size_name']}{rec['size']}_{rec['requested_dtype']}_"
                   f"{rec['system']}.json")

@@ -193,7 +193,16 @@ def _padded(theta0, args, size):
     return _take((theta0, args), jax.device_put(_pad_index(np.arange(B), size)))
 
 
-TAIL_ROUNDS = 4  # CPU: sorted rounds before a persistent tail moves to small batches
+TAIL_ROUNDS = 4  # CPU: sorted rounds before a persistent tail moves to small batches ...
+TAIL_ROUNDS_COLD = 16  # ... or, while its small-batch program is not compiled yet, this many
+_TAIL_COMPILED: set = set()  # tail programs compiled in this process (keys of _tail_key)
+
+
+def _tail_key(resid_fn, cfg, state, args, shared):
+    """What the 16-lane tail program is compiled for."""
+    leaves = jax.tree_util.tree_leaves((state, args))
+    return (resid_fn, cfg, tuple((a.shape[1:], str(a.dtype)) for a in leaves),
+            tuple((np.shape(a), str(np.asarray(a).dtype)) for a in jax.tree_util.tree_leaves(shared)))
 
 
 def cpu_layout(n: int, threads=None) -> tuple:
@@ -259,15 +268,22 @@ def _cpu_rounds(resid_fn, cfg, chunk, state: LMState, args, shared, n_real, repo
     running after ``TAIL_ROUNDS`` rounds, at most ``COMPACT_MIN`` fits) is
     handed to :func:`_compact_loop`, which steps a batch of 16 (one more
     compiled shape, paid only by batches with such a tail: W1 with 1% of
-    its starts far off, 0.32 s -> 0.27 s warm). ``report(n_done)`` counts
-    the first ``n_real`` lanes (the rest is padding)."""
+    its starts far off, 0.32 s -> 0.27 s warm). Until that program is
+    compiled in this process, only a tail still running after
+    ``TAIL_ROUNDS_COLD`` rounds is worth its compilation (about 1 s): a
+    first call keeps its cold time. ``report(n_done)`` counts the first
+    ``n_real`` lanes (the rest is padding)."""
     rounds = 0
+    key = None
     while True:
         n_run = int(np.sum(np.asarray(state.status) == RESULTS.RUNNING))
         if n_run == 0:
             return state
         if rounds >= TAIL_ROUNDS and n_run <= COMPACT_MIN and chunk >= 4 * COMPACT_MIN:
-            return _compact_loop(resid_fn, cfg, state, args, shared, n_real, report)
+            key = key or _tail_key(resid_fn, cfg, state, args, shared)
+            if key in _TAIL_COMPILED or rounds >= TAIL_ROUNDS_COLD:
+                _TAIL_COMPILED.add(key)
+                return _compact_loop(resid_fn, cfg, state, args, shared, n_real, report)
         state = _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, jnp.int32(1))
         rounds += 1
         if report is not None:
