@@ -259,8 +259,10 @@ def _auto_chunk(a: dict):
     B = int(a["B"])
     if B < 2:
         return None
-    m = _fit.check_residual(a["resid"], np.asarray(a["packed"].theta0, dtype=a["dtype"]),
-                            a["per_fit"], a["shared"], a.get("m_expected"), a["label"])
+    m = a.get("m_expected")  # known for Model.fit; minimize's objective is traced for it
+    if m is None:
+        m = _fit.check_residual(a["resid"], np.asarray(a["packed"].theta0, dtype=a["dtype"]),
+                                a["per_fit"], a["shared"], None, a["label"])
     from .solver._shard import resolve_devices
 
     return _memory.auto_chunk_size(B, a["per_fit"], m, int(a["spec"].nfree),

@@ -26,7 +26,7 @@ from .params import Parameters
 from .solver import RESULTS, bucket_size
 from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
 from .solver._batch import cpu_layout
-from .solver._threads import run_parts
+from .solver._threads import map_parts, on_cpu
 
 
 def _join(n, js, jl, vs, vl):
@@ -73,7 +73,7 @@ def _solve_chunks(resid_d, cfg, chunk, ts0, tl0, args, grp, sh):
 
 
 def _on_cpu() -> bool:
-    return jax.default_backend() == "cpu"
+    return on_cpu()
 
 
 def _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts):
@@ -81,16 +81,10 @@ def _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts):
     (host) arrays stepped by as many threads; elsewhere in one vmap."""
     if parts is None:
         dev = jax.tree_util.tree_map(jnp.asarray, (ts0, tl0, args, grp))
-        return _solve(resid_d, cfg, *dev, sh)
+        return tuple(np.asarray(a) for a in _solve(resid_d, cfg, *dev, sh))
     chunk, k = parts
-    size = ts0.shape[0] // k
-
-    def part(p):
-        sl = slice(p * size, (p + 1) * size)
-        sub = jax.device_put(jax.tree_util.tree_map(lambda a: a[sl], (ts0, tl0, args, grp)))
-        return [np.asarray(a) for a in _solve_chunks(resid_d, cfg, chunk, *sub, sh)]
-
-    return tuple(np.concatenate(a) for a in zip(*run_parts(part, k, ts0.dtype)))
+    return map_parts(lambda p, sub: _solve_chunks(resid_d, cfg, chunk, *sub, sh),
+                     (ts0, tl0, args, grp), k, ts0.dtype)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))

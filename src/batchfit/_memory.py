@@ -29,7 +29,6 @@ def device_memory_bytes(devices) -> int | None:
     total = 0
     host = False
     for d in devices:
-        stats = None
         try:
             stats = d.memory_stats()
         except Exception:  # not every backend implements it

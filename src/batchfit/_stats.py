@@ -12,7 +12,7 @@ import numpy as np
 from ._bounds import to_external
 from ._pack import ParamSpec, values_from_external
 from .solver import bucket_size, jacobian_t
-from .solver._threads import cpu_threads, even_parts, run_parts
+from .solver._threads import cpu_threads, even_parts, map_parts, on_cpu
 from .solver._smallla import cholesky_factor, lower_inverse
 
 
@@ -92,20 +92,9 @@ def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, th
     """Statistics for every fit of a batch (host numpy out). On CPU the
     batch is split over ``threads`` (default: every core), as the solver's."""
     size = theta.shape[0]
-    k = 1
-    if all(d.platform == "cpu" for d in theta.devices()):
-        k = even_parts(size, cpu_threads(threads)) if size >= 2 * MIN_PART else 1
-    part = size // k
-
-    def one_part(p):
-        sl = slice(p * part, (p + 1) * part)
-        sub = (theta, per_fit)
-        if k > 1:  # sliced on the host: no slicing programs to compile
-            sub = jax.tree_util.tree_map(lambda a: np.asarray(a)[sl], sub)
-        return [np.array(a) for a in _at_solution(resid_ext, spec, *sub, shared)]
-
-    outs = run_parts(one_part, k, theta.dtype)
-    vals, r, chi2, cov, G, ok = (np.concatenate(a) for a in zip(*outs))
+    k = even_parts(size, cpu_threads(threads)) if on_cpu(theta) and size >= 2 * MIN_PART else 1
+    vals, r, chi2, cov, G, ok = (np.array(a) for a in map_parts(
+        lambda p, sub: _at_solution(resid_ext, spec, *sub, shared), (theta, per_fit), k, theta.dtype))
     redo = np.nonzero(~ok)[0]
     if redo.size:  # ill-conditioned or singular: the SVD decides, padded to a bucket
         idx = np.resize(redo, bucket_size(redo.size))

@@ -32,7 +32,8 @@ from . import _shard
 from ._config import LMConfig
 from ._lm import lm_init, lm_step
 from ._results import RESULTS, LMState
-from ._threads import cpu_threads, run_parts
+from ._threads import cpu_threads, map_parts
+from ._threads import on_cpu as _on_cpu
 
 
 class SolveOutput(NamedTuple):
@@ -143,8 +144,8 @@ def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
     a few hundred fits stay in cache. A fit's trajectory does not depend on
     which chunk or round it is stepped in.
     """
-    size = state.theta.shape[0]
     step = jax.vmap(partial(lm_step, resid_fn, cfg), in_axes=(0, 0, None))
+
     def run_chunk(i, carry):
         state, order = carry
         idx = jax.lax.dynamic_slice_in_dim(order, i * chunk, chunk)
@@ -170,13 +171,6 @@ def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
         return k + 1, jax.lax.fori_loop(0, n_chunks, run_chunk, (st, order))[0]
 
     return jax.lax.while_loop(cond, body, (jnp.int32(0), state))[1]
-
-
-def _on_cpu(x) -> bool:
-    try:
-        return all(d.platform == "cpu" for d in x.devices())
-    except AttributeError:  # a tracer or an old jax: ask the default backend
-        return jax.default_backend() == "cpu"
 
 
 def solve_local(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> SolveOutput:
@@ -234,32 +228,21 @@ def _solve_cpu(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> 
     status = np.array(state.status)
     status[B:] = RESULTS.NO_DATA  # padding: done before it starts
     state = state._replace(status=jax.device_put(status))
-    if k == 1:
-        state = _cpu_rounds(resid_fn, cfg, chunk, state, args, shared, B, progress)
-        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:B], state)
-        return SolveOutput(out.theta, out.chi2, out.nfev, out.status)
-
     part = size // k
-    host = jax.tree_util.tree_map(np.asarray, (state, args))
-    parts = [jax.tree_util.tree_map(lambda a: jax.device_put(a[p * part:(p + 1) * part]), host)
-             for p in range(k)]
     done = [0] * k
     lock = threading.Lock()
 
-    def run(p):
+    def run(p, st_ar):
         report = None
         if progress is not None:
             def report(n):
                 with lock:
                     done[p] = n
                     progress(sum(done))
-        st, ar = parts[p]
         n_real = min(max(B - p * part, 0), part)
-        out = _cpu_rounds(resid_fn, cfg, chunk, st, ar, shared, n_real, report)
-        return jax.tree_util.tree_map(np.asarray, out)
+        return _cpu_rounds(resid_fn, cfg, chunk, *st_ar, shared, n_real, report)
 
-    outs = run_parts(run, k, theta0.dtype)
-    out = jax.tree_util.tree_map(lambda *a: np.concatenate(a)[:B], *outs)
+    out = jax.tree_util.tree_map(lambda a: a[:B], map_parts(run, (state, args), k, theta0.dtype))
     return SolveOutput(out.theta, out.chi2, out.nfev, out.status)
 
 

@@ -85,11 +85,6 @@ def cholesky_apply(L, b):
     return solve_upper(L.T, jnp.stack(y)) if n else jnp.zeros((0,), b.dtype)
 
 
-def cholesky_solve(M, b):
-    """Solve ``M x = b`` for symmetric positive definite M (NaN if not SPD)."""
-    return cholesky_apply(cholesky_factor(M), b)
-
-
 def lower_inverse(L):
     """``L⁻¹`` of a lower-triangular ``L`` by forward substitution, one row
     at a time (n vector operations, so the program stays small for large n)."""

@@ -6,7 +6,19 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import jax
+import numpy as np
+
 from .._compat import x64_context
+
+
+def on_cpu(x=None) -> bool:
+    """Whether the array ``x`` lives on CPU devices (without ``x``, or for a
+    tracer: whether the default backend is the CPU)."""
+    try:
+        return all(d.platform == "cpu" for d in x.devices())
+    except AttributeError:
+        return jax.default_backend() == "cpu"
 
 
 def cpu_threads(threads=None) -> int:
@@ -40,3 +52,22 @@ def even_parts(size: int, k: int) -> int:
     while size % k:
         k -= 1
     return k
+
+
+def map_parts(fn, tree, k: int, dtype):
+    """``fn(p, part)`` on the k equal parts of the leading axis of ``tree``,
+    one thread each, the results (pytrees of arrays) concatenated on the
+    host. The parts are cut on the host and put on the device (no slicing
+    program compiled); with k == 1, ``fn(0, tree)`` runs here on ``tree``
+    as it is."""
+    if k == 1:
+        return jax.tree_util.tree_map(np.asarray, fn(0, tree))
+    host = jax.tree_util.tree_map(np.asarray, tree)
+    size = jax.tree_util.tree_leaves(host)[0].shape[0] // k
+
+    def call(p):
+        part = jax.device_put(jax.tree_util.tree_map(lambda a: a[p * size:(p + 1) * size], host))
+        return jax.tree_util.tree_map(np.asarray, fn(p, part))
+
+    outs = run_parts(call, k, dtype)
+    return jax.tree_util.tree_map(lambda *a: np.concatenate(a), *outs)
