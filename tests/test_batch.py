@@ -275,6 +275,7 @@ def test_solver_progress_counts_finished_fits_across_threads():
     import jax.numpy as jnp
 
     from batchfit import solver
+    from batchfit.problem._compat import x64_context
 
     x = jnp.linspace(0.0, 4.0, 30)
     rng = np.random.default_rng(9)
@@ -287,7 +288,7 @@ def test_solver_progress_counts_finished_fits_across_threads():
     theta0 = np.full((700, 1), 0.1)
     for threads in (1, 2):
         seen = []
-        with bf._compat.x64_context(np.float64):
+        with x64_context(np.float64):
             out = solver.solve(resid, jnp.asarray(theta0), jnp.asarray(y), x,
                                solver.LMConfig(threads=threads).resolved(np.float64, 1), seen.append)
         assert seen == sorted(seen) and seen[-1] == 700 and len(seen) >= 2

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from batchfit import Model, Parameters, create_params, minimize
-from batchfit._bounds import BOUND_NUDGE, to_external, to_internal
-from batchfit._compat import x64_context
+from batchfit.params._bounds import BOUND_NUDGE, to_external, to_internal
+from batchfit.problem._compat import x64_context
 
 INF = np.inf
 RNG = np.random.default_rng(7)

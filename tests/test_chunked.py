@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import batchfit as bf
-import batchfit._chunked as chunked
-import batchfit._fit as fit_module
-from batchfit._result import ARRAYS
+import batchfit.engine._chunked as chunked
+import batchfit.engine._run as fit_module
+from batchfit.results._base import ARRAYS
 
 M = 30
 X = np.linspace(0.0, 3.0, M)

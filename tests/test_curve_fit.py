@@ -170,7 +170,7 @@ def test_failed_single_fit_raises_and_batch_warns():
 
 
 def test_parameter_names_from_signature_or_positional():
-    from batchfit._curve_fit import _names_from_signature
+    from batchfit.fitting._curve_fit import _names_from_signature
 
     assert _names_from_signature(decay, None) == ("x", ("a", "k", "c"))
     # names that tie expressions reserve, or *args: positional names

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import batchfit._fit as _fit_module
+import batchfit.engine._run as _fit_module
 from batchfit import RESULTS, ExprError, LMConfig, Model, Parameters, create_params, minimize
 
 M = 8

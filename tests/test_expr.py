@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batchfit import ExprError, Parameter
-from batchfit._compat import x64_context
+from batchfit.problem._compat import x64_context
 from batchfit.params._expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, dependency_order, evaluate, parse
 
 RNG = np.random.default_rng(20240611)

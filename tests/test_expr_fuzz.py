@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import batchfit
 from batchfit import ExprError, Parameter, create_params
-from batchfit._compat import x64_context
+from batchfit.problem._compat import x64_context
 from batchfit.params._expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, evaluate, parse
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,

@@ -340,7 +340,7 @@ def test_builtin_model_derived_parameters_follow_their_ties(solver):
 def test_cpu_chunks_and_threads_equal_one_vmapped_solve(monkeypatch):
     """The CPU Schur driver (chunks of groups, one thread per part) gives the
     same fits as one vmapped solve over every group (the accelerator path)."""
-    from batchfit import _group_schur
+    from batchfit.groups import _schur as _group_schur
 
     x, data = bdata.two_gaussian_datasets(seed=0)
     rng = np.random.default_rng(6)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import batchfit as bf
-from batchfit import _fit, _memory
+from batchfit.engine import _memory, _run
 from batchfit import data as bdata
 from batchfit.demo import gaussian_c
 
@@ -50,7 +50,7 @@ def test_batch_larger_than_memory_streams_with_the_same_result(monkeypatch):
         return per_fit_bytes[-1]
 
     calls, seen = [], []
-    run = _fit.run
+    run = _run.run
     monkeypatch.setattr(_memory, "bytes_per_fit", spy)
     monkeypatch.setattr(_memory, "device_memory_bytes", lambda devices: None)
     assert MODEL.fit(data, params, x=x) is not None and len(per_fit_bytes) == 1  # unknown memory: whole
@@ -58,7 +58,7 @@ def test_batch_larger_than_memory_streams_with_the_same_result(monkeypatch):
     # a device that holds 40 fits' working sets (BUDGET_FRACTION of it)
     monkeypatch.setattr(_memory, "device_memory_bytes",
                         lambda devices: int(40 * need / _memory.BUDGET_FRACTION) + 1)
-    monkeypatch.setattr(_fit, "run", lambda *a, **k: calls.append(k.get("B", a[8] if len(a) > 8 else None))
+    monkeypatch.setattr(_run, "run", lambda *a, **k: calls.append(k.get("B", a[8] if len(a) > 8 else None))
                         or run(*a, **k))
     res = MODEL.fit(data, params, x=x, progress=lambda done, total: seen.append((done, total)))
     assert calls == [40, 40, 10]

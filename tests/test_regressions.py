@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import batchfit._fit as _fit_module
+import batchfit.engine._run as _fit_module
 from batchfit import Model, create_params, minimize
 
 X = np.linspace(0.0, 1.0, 10)

@@ -85,7 +85,7 @@ def test_reverse_mode_jacobian_when_more_parameters_than_residuals():
     """n > m picks jacrev; the Jacobian equals jacfwd's."""
     import jax
 
-    from batchfit._compat import x64_context
+    from batchfit.problem._compat import x64_context
     from batchfit.solver import jacobian
 
     with x64_context(np.float64):
@@ -120,7 +120,7 @@ def test_covariance_fast_path_and_svd_fallback(monkeypatch):
     that is well conditioned, and from the SVD of J where it is not (a cubic
     on x in [30, 31]: cond(J) ~ 1e9, so JᵀJ would lose everything in
     float64). Both agree with numpy's pseudo-inverse."""
-    from batchfit import _stats
+    from batchfit.stats import _compute as _stats
 
     calls = []
     orig = _stats._covar_svd

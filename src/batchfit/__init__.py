@@ -5,18 +5,18 @@ datasets in one call. Models are plain JAX functions; autodiff gives exact
 Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 """
 
-from ._chunked import CheckpointError
-from ._curve_fit import OptimizeWarning, curve_fit
-from ._export import load_result
-from ._fit import minimize
-from ._group_result import GroupFitResult
-from ._model import Model
-from ._result import FitResult
-from .params import ExprError, Parameter, Parameters, create_params
-from .report import fit_report
-from .solver import RESULTS, LMConfig
 from . import data as data
 from . import models as models
+from .engine._chunked import CheckpointError
+from .fitting._curve_fit import OptimizeWarning, curve_fit
+from .fitting._minimize import minimize
+from .fitting._model import Model
+from .groups._result import GroupFitResult
+from .params import ExprError, Parameter, Parameters, create_params
+from .report._text import fit_report
+from .results._load import load_result
+from .results._result import FitResult
+from .solver import RESULTS, LMConfig
 
 __version__ = "0.1.0"
 

@@ -8,10 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import data as bdata
-from ._fit import minimize
-from ._model import Model
+from .fitting._minimize import minimize
+from .fitting._model import Model
 from .params import Parameters
-from .report import fit_report
+from .report._text import fit_report
 
 
 def gaussian(x, amp, cen, sigma):

@@ -7,7 +7,8 @@ names to classes; :func:`get_model` builds one by name. The model functions
 are in :mod:`batchfit.models.lineshapes`.
 """
 
-from .._composite import CompositeModel as CompositeModel
+from ..fitting._model import CompositeModel as CompositeModel
+from . import lineshapes as lineshapes
 from ._basic import AntoineModel as AntoineModel
 from ._basic import ConstantModel as ConstantModel
 from ._basic import DoubleExponentialModel as DoubleExponentialModel
@@ -24,7 +25,6 @@ from ._peaks import PseudoVoigtModel as PseudoVoigtModel
 from ._peaks import VoigtModel as VoigtModel
 from ._registry import MODELS as MODELS
 from ._registry import get_model as get_model
-from . import lineshapes as lineshapes
 
 __all__ = [
     "MODELS", "AntoineModel", "CompositeModel", "ConstantModel", "DoubleExponentialModel",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._model import Model
+from ..fitting._model import Model
 from . import _estimate, lineshapes
 from ._guess import finish, masked_mean, prepare
 

@@ -96,7 +96,7 @@ class Parameters(dict):
 
     def valuesdict(self) -> dict:
         """Name -> value, with tied values evaluated (needs numeric values)."""
-        from .._pack import evaluate_values
+        from ..problem._pack import evaluate_values
 
         return evaluate_values(self)
 

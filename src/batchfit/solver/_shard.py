@@ -34,6 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from . import _batch
+
 AXIS = "batch"
 
 
@@ -105,8 +107,6 @@ def _layout(devices: tuple):
 def solve(resid_fn, theta0, args, shared, cfg, progress=None):
     """:func:`batchfit.solver.solve` with the batch axis sharded over
     ``cfg.devices`` (see the module docstring); same arguments and output."""
-    from . import _batch
-
     devices = resolve_devices(cfg.devices)
     cfg = dataclasses.replace(cfg, devices=None)  # one compile cache whatever the setting
     if len(devices) == 1:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import numpy as np
 
-from .._compat import x64_context
+from ..problem._compat import x64_context
 
 
 def on_cpu(x=None) -> bool:

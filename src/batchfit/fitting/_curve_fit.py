@@ -15,12 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._compat import resolve_dtype, x64_context
-from ._fit import host_arrays, make_config, packed_args, run
+from ..engine._run import run
+from ..params import Parameter, Parameters
+from ..problem._compat import resolve_dtype, x64_context
+from ..problem._pack import host_arrays, make_spec, pack, packed_args
+from ..problem._residual import model_residual
+from ._minimize import make_config
 from ._model import Model
-from ._pack import make_spec, pack
-from ._problem import model_residual
-from .params import Parameter, Parameters
 
 NAN_POLICIES = (None, "raise", "omit")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._group_layout import GroupLayout, local_name, split_groups
-from ._result import StatusView, check_index
-from .params import Parameters
-from .solver import RESULTS
+from ..params import Parameters
+from ..results._base import StatusView, check_index
+from ..solver import RESULTS
+from ._layout import GroupLayout, local_name, split_groups
 
 FULL_COVAR_MAX = 64  # free parameters per group up to which the full covariance is kept
 
@@ -127,7 +127,7 @@ class GroupFitResult(StatusView):
 
     @property
     def correl(self):
-        from ._stats import correlations
+        from ..stats._compute import correlations
 
         return None if self._covar is None else self._get(correlations(self._covar))
 
@@ -180,7 +180,7 @@ class GroupFitResult(StatusView):
     def plot(self, *, fig=None, max_datasets=8):
         """Data and best fit of every dataset of one group (up to
         ``max_datasets``), residuals below; returns the Figure."""
-        from .plot import plot_group
+        from ..report._plot import plot_group
 
         return plot_group(self, fig=fig, max_datasets=max_datasets)
 

@@ -9,12 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._bounds import to_external
-from ._pack import ParamSpec, values_from_external
-from .solver import bucket_size, jacobian_t
-from .solver._threads import cpu_threads, even_parts, map_parts, on_cpu
-from .solver._smallla import cholesky_factor, lower_inverse
-
+from ..params._bounds import to_external
+from ..problem._pack import ParamSpec, values_from_external
+from ..solver import bucket_size, jacobian_t
+from ..solver._smallla import cholesky_factor, lower_inverse
+from ..solver._threads import cpu_threads, even_parts, map_parts, on_cpu
 
 MIN_PART = 256  # fits per thread below which the statistics stay on one thread
 

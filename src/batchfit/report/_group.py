@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._stats import correlations
-from .params import Parameter
-from .report import (_correl_lines, _distribution_lines, _stat_lines, _status_lines, _var_line,
-                     gformat)
+from ..params import Parameter
+from ..stats._compute import correlations
+from ._format import (
+    _correl_lines,
+    _distribution_lines,
+    _stat_lines,
+    _status_lines,
+    _var_line,
+    gformat,
+)
 
 MAX_LISTED = 12  # per-dataset parameters are listed one by one up to this many datasets
 

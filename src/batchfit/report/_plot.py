@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .solver import RESULTS
+from ..solver import RESULTS
 
 
 def _pyplot():

@@ -3,7 +3,7 @@
 ``Model.eval_fn`` is called with keywords: every (prefixed) parameter name
 and every independent variable. Two models built the same way from the same
 functions give equal, equally hashing callables, so the residual factories
-cached on them (``_problem.model_residual``) return the same function and
+cached on them (``_residual.model_residual``) return the same function and
 nothing compiles again.
 """
 

@@ -18,12 +18,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._data import prepare
-from ._fit import host_arrays, packed_args, run
-from ._group_layout import check_ties, flat_params, split_groups, flatten_array, local_name, make_layout, parse_data
-from ._group_result import GroupFitResult, fit_extras
-from ._pack import make_spec, pack, values_from_external, values_from_internal
-from ._problem import ResidualTypeError
+from ..engine._run import run
+from ..problem._data import prepare
+from ..problem._pack import (
+    host_arrays,
+    make_spec,
+    pack,
+    packed_args,
+    values_from_external,
+    values_from_internal,
+)
+from ..problem._residual import ResidualTypeError
+from ._layout import (
+    check_ties,
+    flat_params,
+    flatten_array,
+    local_name,
+    make_layout,
+    parse_data,
+    split_groups,
+)
+from ._result import GroupFitResult, fit_extras
 
 GROUP_SOLVERS = ("auto", "dense", "schur")
 
@@ -68,7 +83,7 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
                scale_covar, group_solver="auto"):
     """Fit G groups of K datasets with parameters in ``shared`` common to a
     group; see :meth:`Model.fit`."""
-    from ._compat import x64_context
+    from ..problem._compat import x64_context
 
     if group_solver not in GROUP_SOLVERS:
         raise ValueError(f"group_solver must be one of {GROUP_SOLVERS}, got {group_solver!r}")
@@ -86,7 +101,7 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
     label = f"Model {model.name!r}"
     if solver == "schur":
-        from ._group_schur import fit_schur
+        from ._schur import fit_schur
 
         return fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
                          method=method, label=label)

@@ -8,44 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._pack import ParamSpec
-from .params import Parameters
-from .solver import RESULTS
-
-# Per-fit array fields (leading batch axis).
-ARRAYS = (
-    "status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic",
-    "covar", "init_vals", "errorbars", "residual", "values", "stderr_all",
-)
-
-
-def check_index(i, n, cls, what, of):
-    """``i`` as a non-negative index into ``n`` items, or a clear error."""
-    if not isinstance(i, (int, np.integer)):
-        raise TypeError(f"index a {cls} with an integer")
-    if not -n <= i < n:
-        raise IndexError(f"{what} index {i} out of range for {of}")
-    return int(i) % n
-
-
-class StatusView:
-    """``success``, ``message`` and counts by status, from the status codes
-    ``self._status`` (leading batch axis) of a result class."""
-
-    @property
-    def success(self):
-        s = np.isin(self._status, [int(r) for r in RESULTS if r.success])
-        return s if self.batched else bool(s[0])
-
-    @property
-    def message(self):
-        msgs = [RESULTS(int(c)).message for c in self._status]
-        return msgs if self.batched else msgs[0]
-
-    def summary_counts(self) -> dict:
-        """Number of fits per status name."""
-        codes, counts = np.unique(self._status, return_counts=True)
-        return {RESULTS(int(c)).name: int(k) for c, k in zip(codes, counts)}
+from ..params import Parameters
+from ..problem._pack import ParamSpec
+from ._base import ARRAYS, StatusView, check_index
 
 
 class FitResult(StatusView):
@@ -107,7 +72,7 @@ class FitResult(StatusView):
 
     @property
     def correl(self):
-        from ._stats import correlations
+        from ..stats._compute import correlations
 
         return self._get_arr(correlations(self._a["covar"]))
 
@@ -128,7 +93,7 @@ class FitResult(StatusView):
         out = self._template.copy()
         spec = self._spec
         cor = self._a["covar"]
-        from ._stats import correlations
+        from ..stats._compute import correlations
 
         corr = correlations(cor)
         for j, n in enumerate(spec.names):
@@ -153,10 +118,10 @@ class FitResult(StatusView):
             return f"<FitResult: {len(self)} fits, {int(np.sum(self.success))} succeeded, method={self.method}>"
         return f"<FitResult: success={self.success}, chisqr={self.chisqr:.6g}, nfev={self.nfev}, method={self.method}>"
 
-    # -- export and plots (batchfit._export, batchfit.plot) --------------
+    # -- export and plots (batchfit.results._export, batchfit.report) --------------
     def to_dict(self) -> dict:
         """Everything the result holds, as plain Python values and numpy
-        arrays (see :func:`batchfit._export.to_dict` for the layout)."""
+        arrays (see :func:`batchfit.results._export.to_dict` for the layout)."""
         from ._export import to_dict
 
         return to_dict(self)
@@ -178,15 +143,15 @@ class FitResult(StatusView):
 
     def plot(self, **kwargs):
         """Data, best fit and residuals of one fit (matplotlib Figure); see
-        :func:`batchfit.plot.plot_fit`. For a batch use ``result[i].plot()``."""
-        from .plot import plot_fit
+        :func:`batchfit.report.plot_fit`. For a batch use ``result[i].plot()``."""
+        from ..report._plot import plot_fit
 
         return plot_fit(self, **kwargs)
 
     def plot_batch(self, **kwargs):
         """Overview of a batch (matplotlib Figure); see
-        :func:`batchfit.plot.plot_batch`."""
-        from .plot import plot_batch
+        :func:`batchfit.report.plot_batch`."""
+        from ..report._plot import plot_batch
 
         return plot_batch(self, **kwargs)
 

@@ -1,9 +1,9 @@
 """Fit a large batch in chunks, keep finished chunks on disk, show progress.
 
-``run(...)`` takes the arguments of :func:`batchfit._fit.run` plus
+``run(...)`` takes the arguments of :func:`batchfit.engine._run.run` plus
 ``chunk_size``, ``checkpoint`` and ``progress``. It slices the per-fit
 arrays into chunks of ``chunk_size`` datasets, fits each chunk with
-``_fit.run`` and concatenates the chunks' results into one
+``_run.run`` and concatenates the chunks' results into one
 :class:`~batchfit.FitResult`, as if the batch had been fitted at once.
 
 A checkpoint is a directory::
@@ -36,8 +36,9 @@ import os
 import jax
 import numpy as np
 
-from . import _fit, _memory
-from ._result import ARRAYS, FitResult
+from ..results._base import ARRAYS
+from ..results._result import FitResult
+from . import _memory, _run
 
 FORMAT = "batchfit-checkpoint"
 VERSION = 1
@@ -126,7 +127,7 @@ def _update_array(h, name, a):
 
 
 def fingerprint(args: dict) -> str:
-    """SHA-256 (hex) of the inputs of a :func:`_fit.run` call that decide its result."""
+    """SHA-256 (hex) of the inputs of a :func:`_run.run` call that decide its result."""
     h = hashlib.sha256()
     h.update(f"{FORMAT}/{VERSION}|".encode())
     for key in ("label", "method_label", "scale_covar", "B", "batched", "m_expected"):
@@ -238,7 +239,7 @@ class _Checkpoint:
 # --------------------------------------------------------------------------
 # chunked run
 # --------------------------------------------------------------------------
-_RUN_SIGNATURE = inspect.signature(_fit.run)
+_RUN_SIGNATURE = inspect.signature(_run.run)
 
 
 def _slice(args: dict, start: int, stop: int) -> dict:
@@ -261,9 +262,9 @@ def _auto_chunk(a: dict):
         return None
     m = a.get("m_expected")  # known for Model.fit; minimize's objective is traced for it
     if m is None:
-        m = _fit.check_residual(a["resid"], np.asarray(a["packed"].theta0, dtype=a["dtype"]),
+        m = _run.check_residual(a["resid"], np.asarray(a["packed"].theta0, dtype=a["dtype"]),
                                 a["per_fit"], a["shared"], None, a["label"])
-    from .solver._shard import resolve_devices
+    from ..solver._shard import resolve_devices
 
     return _memory.auto_chunk_size(B, a["per_fit"], m, int(a["spec"].nfree),
                                    np.dtype(a["dtype"]).itemsize,
@@ -271,10 +272,10 @@ def _auto_chunk(a: dict):
 
 
 def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> FitResult:
-    """:func:`batchfit._fit.run` in chunks, with a checkpoint and progress.
+    """:func:`batchfit.engine._run.run` in chunks, with a checkpoint and progress.
 
     Without ``chunk_size``, ``checkpoint`` or an explicit ``progress`` this is
-    exactly ``_fit.run``. Otherwise the result equals the unchunked fit's
+    exactly ``_run.run``. Otherwise the result equals the unchunked fit's
     (each fit's computation does not depend on its neighbours).
     """
     chunk_size = check_chunk_size(chunk_size)
@@ -284,12 +285,12 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
     if chunk_size is None:
         chunk_size = _auto_chunk(a)
     if chunk_size is None and path is None and (progress is None or progress is False):
-        return _fit.run(*args, **kwargs)
+        return _run.run(*args, **kwargs)
     B = int(a["B"])
     cs = B if chunk_size is None else min(chunk_size, B)
     bounds = [(s, min(s + cs, B)) for s in range(0, B, cs)]
     if a.get("ndata") is not None:  # the whole batch's check, not each chunk's
-        _fit.check_enough_points(a["spec"], a["ndata"], a["label"])
+        _run.check_enough_points(a["spec"], a["ndata"], a["label"])
     ckpt = _Checkpoint(path, fingerprint(a), B, cs, bounds) if path is not None else None
 
     bar = None
@@ -305,7 +306,7 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
             if ckpt is not None and i in ckpt.done:
                 parts[i] = ckpt.load(i)
             else:
-                res = _fit.run(**_slice(a, start, stop))
+                res = _run.run(**_slice(a, start, stop))
                 parts[i] = res._a
                 if ckpt is not None:
                     ckpt.save(i, parts[i])

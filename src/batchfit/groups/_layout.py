@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .params import Parameters
-from .params._expr import parse
+from ..params import Parameters
+from ..params._expr import parse
 
 
 class GroupLayout(NamedTuple):

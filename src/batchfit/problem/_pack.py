@@ -11,8 +11,8 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from ._bounds import to_external, to_internal
-from .params._expr import dependency_order, evaluate, parse
+from ..params._bounds import to_external, to_internal
+from ..params._expr import dependency_order, evaluate, parse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,3 +191,17 @@ def make_spec_loose(params) -> ParamSpec:
     free = tuple(n for n in names if params[n].vary and params[n].expr is None)
     fixed = tuple(n for n in names if not params[n].vary and params[n].expr is None)
     return ParamSpec(names, free, fixed, tuple((n, exprs[n]) for n in order))
+
+
+def host_arrays(arrays: dict, dtype) -> dict:
+    """Floating arrays cast to the working dtype (host numpy; other kinds kept)."""
+    return {k: (np.asarray(v, dtype=dtype) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
+            for k, v in arrays.items()}
+
+
+def packed_args(packed, dtype) -> dict:
+    """The per-fit parameter arrays the residual functions read (host numpy)."""
+    return host_arrays({
+        "lo": packed.lo, "hi": packed.hi, "fixed": packed.fixed,
+        "tied_lo": packed.tied_lo, "tied_hi": packed.tied_hi,
+    }, dtype)

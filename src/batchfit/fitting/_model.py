@@ -1,22 +1,18 @@
-"""Model(func): parameter names from the signature, batched fits of data."""
+"""Model(func): parameter names from the signature, batched fits of data;
+CompositeModel: two models combined by an operator (lmfit's ``m1 + m2``)."""
 
 from __future__ import annotations
 
-import inspect
 import operator
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from . import _chunked
-from ._compat import resolve_dtype, x64_context
-from ._data import prepare
-from ._fit import host_arrays, make_config, packed_args
-from ._pack import batch_size_of, make_spec, pack
-from ._modelfn import ModelFunction, evaluate
-from ._problem import model_residual
-from .params import Parameter, Parameters
+from ..params import Parameter, Parameters
+from ..problem._compat import resolve_dtype, x64_context
+from ..problem._modelfn import OP_SYMBOLS, CompositeFunction, ModelFunction, evaluate
+from ._minimize import make_config
+from ._model_fit import fit_data
+from ._signature import _param_roots, _signature
 
 HINT_FIELDS = frozenset({"value", "vary", "min", "max", "expr"})
 
@@ -170,8 +166,6 @@ class Model:
     def _combine(self, other, op):
         if not isinstance(other, Model):
             return NotImplemented
-        from ._composite import CompositeModel
-
         return CompositeModel(self, other, op)
 
     def __add__(self, other):
@@ -240,46 +234,85 @@ class Model:
         if shared is not None and (chunk_size is not None or checkpoint is not None):
             raise ValueError(f"Model {self.name!r}.fit: chunk_size and checkpoint are not supported with shared=")
         if shared is not None:
-            from ._groups import fit_groups
+            from ..groups._fit import fit_groups
 
             return fit_groups(self, data, params, indep, weights, shared, method=method,
                               nan_policy=nan_policy or self.nan_policy, cfg=cfg,
                               dtype=resolve_dtype(dtype, _first_leaf(data)), scale_covar=scale_covar,
                               group_solver=group_solver)
-        spec = make_spec(params)
-        dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
-        md = prepare(data, indep, weights, nan_policy or self.nan_policy, dt)
-        Bp = batch_size_of(params)
-        if Bp is not None and Bp != md.B:
-            raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")
-        if Bp is not None and not md.batched:
-            raise ValueError("parameter arrays need data of shape (N, m)")
-        packed = pack(params, spec, md.B)
-        resid = model_residual(self.eval_fn, spec, tuple(self.param_names), tuple(self.independent_vars))
-        resid_ext = model_residual(self.eval_fn, spec, tuple(self.param_names),
-                                   tuple(self.independent_vars), True)
-        with x64_context(dt):
-            per_fit = packed_args(packed, dt)
-            per_fit["data"] = host_arrays(md.per_fit, dt)
-            per_fit["indep"] = host_arrays(md.indep_fit, dt)
-            shared = jax.tree_util.tree_map(jnp.asarray, {
-                "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
-            result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
-                                  md.B, md.batched, cfg, dt, method, scale_covar, f"Model {self.name!r}",
-                                  m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
-                                  progress=progress)
-        y = md.per_fit["y"]
-        w = md.per_fit.get("weights", md.shared.get("weights"))
-        wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            best = np.where(wfull != 0, result._a["residual"] / np.where(wfull != 0, wfull, 1) + y, np.nan)
-        if "mask" in md.per_fit:
-            best = np.where(md.per_fit["mask"], best, np.nan)
-        indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in self.independent_vars}
-        wfit = None if w is None else wfull  # per fit, like data (a broadcast view, no copy)
-        result.extras.update(best_fit=best, data=y, weights=wfit, model=self, indep=indep_arrays,
-                             mask=md.per_fit.get("mask"))
-        return result
+        return fit_data(self, data, params, indep, weights, cfg, dtype, method,
+                        nan_policy or self.nan_policy, scale_covar, chunk_size, checkpoint, progress)
+
+
+class CompositeModel(Model):
+    """``op(left(x), right(x))``, built by ``left + right`` (or ``-``, ``*``, ``/``).
+
+    Parameters are the union of both sides' (prefixed) parameters, derived
+    parameters (hints) included; a name on both sides is a ``NameError``,
+    as in lmfit: give the components distinct prefixes. Independent
+    variables are the union of both sides'. ``op`` may be any function of
+    two arrays (e.g. a convolution written with ``jnp``).
+
+    Example:
+      >>> import numpy as np
+      >>> from batchfit.models import ConstantModel, GaussianModel
+      >>> model = GaussianModel(prefix="g1_") + ConstantModel()
+      >>> model.param_names
+      ['g1_amplitude', 'g1_center', 'g1_sigma', 'c']
+      >>> x = np.linspace(-3, 3, 61)
+      >>> y = model.eval(x=x, g1_amplitude=2.0, g1_center=0.0, g1_sigma=0.5, c=1.0)
+      >>> res = model.fit(y, model.make_params(g1_amplitude=1, g1_center=0.2, g1_sigma=1, c=0), x=x)
+      >>> round(float(res.params["g1_sigma"].value), 6), sorted(model.eval_components(res.params, x=x))
+      (0.5, ['constant', 'g1_'])
+    """
+
+    def __init__(self, left, right, op, *, name=None, nan_policy=None):
+        for side, m in (("left", left), ("right", right)):
+            if not isinstance(m, Model):
+                raise TypeError(f"CompositeModel: {side} must be a Model, got {type(m).__name__}")
+        if not callable(op):
+            raise TypeError("CompositeModel: op must be callable, e.g. operator.add")
+        clash = [n for n in left._all_names() if n in right._all_names()]
+        if clash:
+            raise NameError("; ".join(f"two models have parameters named {n!r}" for n in clash)
+                            + ": give the models distinct prefixes, e.g. GaussianModel(prefix='g1_')")
+        self.left, self.right, self.op = left, right, op
+        sym = OP_SYMBOLS.get(op, getattr(op, "__name__", repr(op)))
+        self.name = name or f"({left._label()} {sym} {right._label()})"
+        self.nan_policy = nan_policy or left.nan_policy
+        self.prefix = ""
+        self.independent_vars = left.independent_vars + [
+            v for v in right.independent_vars if v not in left.independent_vars]
+        self.param_names = left.param_names + right.param_names
+        self._defaults = {**left._defaults, **right._defaults}
+        self._optional = left._optional | right._optional
+        self.opts = {}
+        self.param_hints = {}
+        for m in (left, right):
+            for base, hint in m.param_hints.items():
+                self.param_hints[m.prefix + base] = dict(hint)
+        self.eval_fn = CompositeFunction(op, left.eval_fn, right.eval_fn)
+        self.func = self.eval_fn
+
+    def __repr__(self):
+        return f"<batchfit.CompositeModel: {self.name}>"
+
+    def _label(self):
+        return self.name
+
+    @property
+    def components(self) -> list:
+        """The leaf models, left to right."""
+        out = []
+        for m in (self.left, self.right):
+            out.extend(m.components if isinstance(m, CompositeModel) else [m])
+        return out
+
+    def eval_components(self, params=None, **kwargs) -> dict:
+        """Each leaf model's curve, keyed by its prefix (or name if none)."""
+        out = dict(self.left.eval_components(params, **kwargs))
+        out.update(self.right.eval_components(params, **kwargs))
+        return out
 
 
 def _first_leaf(data):
@@ -287,34 +320,3 @@ def _first_leaf(data):
     while isinstance(data, (list, tuple)) and len(data):
         data = data[0]
     return np.asarray(data)
-
-
-def _signature(func, name):
-    """Argument names of ``func`` and their defaults."""
-    args, defaults = [], {}
-    for p in inspect.signature(func).parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise ValueError(f"Model {name!r}: *args/**kwargs are not supported in func")
-        args.append(p.name)
-        if p.default is not p.empty:
-            defaults[p.name] = p.default
-    if not args:
-        raise ValueError(f"Model {name!r}: func takes no arguments")
-    return args, defaults
-
-
-def _param_roots(name, args, defaults, indep, options, param_names):
-    """The (unprefixed) parameter arguments; the others need defaults."""
-    if param_names is None:
-        return [a for a in args if a not in indep and a not in options]
-    roots = list(param_names)
-    bad = [r for r in roots if r not in args or r in indep or r in options]
-    if bad:
-        raise ValueError(f"Model {name!r}: param_names {bad} are not parameter arguments of func")
-    if len(set(roots)) != len(roots):
-        raise ValueError(f"Model {name!r}: param_names has duplicates")
-    lacking = [a for a in args if a not in roots and a not in indep and a not in options
-               and a not in defaults]
-    if lacking:
-        raise ValueError(f"Model {name!r}: argument(s) {lacking} are not in param_names and have no default")
-    return roots

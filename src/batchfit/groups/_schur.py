@@ -15,18 +15,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _stats
-from ._bounds import to_external
-from ._fit import host_arrays, packed_args
-from ._group_layout import GroupLayout, _per_group, local_name, split_groups
-from ._group_result import FULL_COVAR_MAX, GroupFitResult, fit_extras
-from ._pack import make_spec, pack, values_from_external
-from ._problem import model_residual
-from .params import Parameters
-from .solver import RESULTS, bucket_size
-from .solver._arrow import arrow_solve_one, blocks, covariance_blocks
-from .solver._batch import cpu_layout
-from .solver._threads import map_parts, on_cpu
+from ..params import Parameters
+from ..params._bounds import to_external
+from ..problem._pack import (
+    host_arrays,
+    make_spec,
+    pack,
+    packed_args,
+    values_from_external,
+)
+from ..problem._residual import model_residual
+from ..solver import RESULTS, bucket_size
+from ..solver._arrow import arrow_solve_one, blocks, covariance_blocks
+from ..solver._batch import cpu_layout
+from ..solver._threads import map_parts, on_cpu
+from ..stats import _compute as _stats
+from ._layout import GroupLayout, _per_group, local_name, split_groups
+from ._result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 
 
 def _join(n, js, jl, vs, vl):
@@ -164,7 +169,7 @@ def expand_params(params, lay: GroupLayout) -> Parameters:
 
 
 def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, method, label):
-    from ._compat import x64_context
+    from ..problem._compat import x64_context
 
     if cfg.method != "lm":
         raise ValueError("group_solver='schur' supports method='leastsq' (LM) only")

@@ -1,0 +1,103 @@
+"""One batch through the pipeline: check the residual, solve, statistics, FitResult."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..problem._residual import ResidualShapeError, ResidualTypeError
+from ..results._result import FitResult
+from ..solver import RESULTS, bucket_size, solve
+from ..stats import _compute as _stats
+
+
+class ModelError(RuntimeError):
+    """A model or objective function failed while being evaluated."""
+
+
+_TRACING_ERRORS = (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError)
+_TRACING_HINT = ("it is traced by JAX, so use jax.numpy (jnp) inside it, not numpy or math, and "
+                 "no Python if/while on parameter values (use jnp.where).")
+
+
+def check_residual(resid, theta0, per_fit, shared, m_expected, label):
+    """Trace one fit abstractly (no compile) to validate the residual shape.
+
+    ``theta0`` and ``per_fit`` are host arrays; only fit 0 is looked at.
+    """
+    one = jax.tree_util.tree_map(lambda a: a[0], per_fit)
+    try:
+        out = jax.eval_shape(resid, theta0[0], one, shared)
+    except ResidualTypeError:
+        raise
+    except ResidualShapeError as err:  # the model's own output, not the residual's
+        raise ResidualShapeError(f"{label} {err}") from None
+    except Exception as err:  # the user's function failed while tracing
+        msg = f"{label} raised {type(err).__name__} while being evaluated: {err}"
+        if isinstance(err, _TRACING_ERRORS):
+            msg = f"{label} raised {type(err).__name__} while being evaluated: {_TRACING_HINT}\n{err}"
+        try:  # keep the exception type where it can carry a plain message
+            new = type(err)(msg)
+            str(new)
+        except Exception:
+            new = ModelError(msg)
+        raise new from err
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(f"{label} must return real floating residuals, got dtype {out.dtype}")
+    if out.ndim != 1 or (m_expected is not None and out.shape[0] != m_expected):
+        want = f"({m_expected},)" if m_expected is not None else "a 1-D array"
+        raise ValueError(f"{label} returned shape {out.shape}, expected {want}")
+    if out.shape[0] == 0:
+        raise ValueError(f"{label} returned no residuals")
+    return out.shape[0]
+
+
+def check_enough_points(spec, ndata, label):
+    """Raise unless some fit has at least as many valid points as free parameters."""
+    if np.all(ndata < spec.nfree):
+        raise ValueError(
+            f"{label}: {spec.nfree} free parameters but at most {int(ndata.max())} valid data points"
+        )
+
+
+def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, batched,
+        cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None,
+        points_checked=False):
+    """Solve, compute statistics and build the FitResult (inside x64 context).
+
+    ``per_fit`` holds host arrays with a leading batch axis B; they are padded
+    to the batch's bucket on the host and moved to the device once.
+    ``points_checked``: the caller (a chunked run) already checked the whole
+    batch with :func:`check_enough_points`.
+    """
+    theta0 = np.asarray(packed.theta0, dtype=dtype)
+    m = check_residual(resid, theta0, per_fit, shared, m_expected, label)
+    if ndata is None:
+        if m < spec.nfree:
+            raise ValueError(f"{label}: {spec.nfree} free parameters but only {m} residuals")
+        ndata = np.full(B, m)
+    elif not points_checked:
+        check_enough_points(spec, ndata, label)
+    cfg = cfg.resolved(dtype, spec.nfree)
+    size = bucket_size(B)
+    if size != B:  # pad with copies of the last fit: one compiled shape per bucket
+        idx = np.minimum(np.arange(size), B - 1)
+        theta0, per_fit = jax.tree_util.tree_map(lambda a: a[idx], (theta0, per_fit))
+    theta0, per_fit = jax.device_put((theta0, per_fit))  # not jnp.asarray: no copy program compiled per shape
+    out = solve(resid, theta0, per_fit, shared, cfg)
+    st = _stats.compute(resid_ext, spec, jax.device_put(out.theta), per_fit, shared,
+                        np.resize(ndata, size), scale_covar, cfg.threads)
+    out = jax.tree_util.tree_map(lambda a: a[:B], out)
+    st = jax.tree_util.tree_map(lambda a: a[:B], st)
+    status = out.status.copy()
+    status[ndata == 0] = RESULTS.NO_DATA
+    status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
+    redchi, aic, bic = _stats.info_criteria(st.chisqr, ndata, spec.nfree)
+    return FitResult(
+        spec=spec, template=template, method=method_label, batched=batched, extras=extras,
+        status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=st.chisqr,
+        redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
+        errorbars=st.errorbars & np.isin(status, [int(r) for r in RESULTS if r.success]),
+        residual=st.residual, values=st.values, stderr_all=st.stderr,
+    )

@@ -1,0 +1,53 @@
+"""Model.fit of independent datasets: data and parameters -> packed arrays -> engine -> FitResult."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..engine import _chunked
+from ..problem._compat import resolve_dtype, x64_context
+from ..problem._data import prepare
+from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
+from ..problem._residual import model_residual
+
+
+def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy, scale_covar,
+             chunk_size, checkpoint, progress):
+    """Fit ``data`` (one dataset or N) with ``model``; the arguments are
+    :meth:`Model.fit`'s, checked and resolved (``cfg`` an :class:`LMConfig`)."""
+    spec = make_spec(params)
+    dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
+    md = prepare(data, indep, weights, nan_policy, dt)
+    Bp = batch_size_of(params)
+    if Bp is not None and Bp != md.B:
+        raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")
+    if Bp is not None and not md.batched:
+        raise ValueError("parameter arrays need data of shape (N, m)")
+    packed = pack(params, spec, md.B)
+    resid = model_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars))
+    resid_ext = model_residual(model.eval_fn, spec, tuple(model.param_names),
+                               tuple(model.independent_vars), True)
+    with x64_context(dt):
+        per_fit = packed_args(packed, dt)
+        per_fit["data"] = host_arrays(md.per_fit, dt)
+        per_fit["indep"] = host_arrays(md.indep_fit, dt)
+        shared = jax.tree_util.tree_map(jnp.asarray, {
+            "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
+        result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
+                              md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model.name!r}",
+                              m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
+                              progress=progress)
+    y = md.per_fit["y"]
+    w = md.per_fit.get("weights", md.shared.get("weights"))
+    wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = np.where(wfull != 0, result._a["residual"] / np.where(wfull != 0, wfull, 1) + y, np.nan)
+    if "mask" in md.per_fit:
+        best = np.where(md.per_fit["mask"], best, np.nan)
+    indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
+    wfit = None if w is None else wfull  # per fit, like data (a broadcast view, no copy)
+    result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
+                         mask=md.per_fit.get("mask"))
+    return result

@@ -1,0 +1,8 @@
+"""What a person reads: text reports (lmfit's layout, batch and group
+summaries) and matplotlib figures."""
+
+from ._format import gformat
+from ._plot import plot_batch, plot_fit, plot_group
+from ._text import fit_report
+
+__all__ = ["fit_report", "gformat", "plot_batch", "plot_fit", "plot_group"]
