@@ -131,7 +131,11 @@ def test_parameter_without_effect_in_a_batch():
     np.testing.assert_array_equal(res.errorbars, [True, True, False, True, True])
     assert np.all(np.isnan(stderrs(res)[2])) and np.all(np.isnan(res.covar[2]))
     v = values(res)[2]
-    np.testing.assert_allclose(decay_np(1.0, *v), y[2].mean(), rtol=1e-10)
+    # the LM stops once its step is below xtol = sqrt(eps) relative: the
+    # accuracy it claims (3e-6 of the mean's standard error here; measured
+    # 1.7e-9 relative under XLA_FLAGS=--xla_cpu_max_isa=SSE4_2, 1e-10 with AVX-512)
+    mean = y[2].mean()
+    assert abs(decay_np(1.0, *v) - mean) <= np.sqrt(np.finfo(float).eps) * abs(mean)
     np.testing.assert_allclose(res.chisqr[2], np.sum((y[2] - y[2].mean()) ** 2), rtol=1e-10)
     for i in (0, 1, 3, 4):
         assert_fit_equal(res, i, clean, i)
