@@ -13,6 +13,7 @@ from .fitting._minimize import minimize
 from .fitting._model import Model
 from .groups._result import GroupFitResult
 from .params import ExprError, Parameter, Parameters, create_params
+from .problem._compat import PrecisionWarning
 from .report._text import fit_report
 from .results._load import load_result
 from .results._result import FitResult
@@ -30,6 +31,7 @@ __all__ = [
     "OptimizeWarning",
     "Parameter",
     "Parameters",
+    "PrecisionWarning",
     "RESULTS",
     "create_params",
     "curve_fit",

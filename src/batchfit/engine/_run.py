@@ -9,7 +9,9 @@ import numpy as np
 from ..problem._residual import ResidualShapeError, ResidualTypeError
 from ..results._result import FitResult
 from ..solver import RESULTS, bucket_size, solve
+from ..solver._results import success_codes
 from ..stats import _compute as _stats
+from ..stats import _precision
 
 
 class ModelError(RuntimeError):
@@ -86,11 +88,19 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         theta0, per_fit = jax.tree_util.tree_map(lambda a: a[idx], (theta0, per_fit))
     theta0, per_fit = jax.device_put((theta0, per_fit))  # not jnp.asarray: no copy program compiled per shape
     out = solve(resid, theta0, per_fit, shared, cfg)
-    st = _stats.compute(resid_ext, spec, jax.device_put(out.theta), per_fit, shared,
-                        np.resize(ndata, size), scale_covar, cfg.threads)
+    theta = jax.device_put(out.theta)
+    st = _stats.compute(resid_ext, spec, theta, per_fit, shared, np.resize(ndata, size), scale_covar,
+                        cfg.threads)
+    rounding = None
+    if np.dtype(dtype) == np.float32:  # float32 never lies: its rounding against float64
+        rounding = _precision.rounding_norm(resid_ext, theta, per_fit, shared, st.residual)[:B]
     out = jax.tree_util.tree_map(lambda a: a[:B], out)
     st = jax.tree_util.tree_map(lambda a: a[:B], st)
     status = out.status.copy()
+    if rounding is not None:
+        ratio = _precision.precision_ratio(spec, st.values, st.stderr, st.chisqr, ndata - spec.nfree,
+                                           rounding, dtype)
+        status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
     status[ndata == 0] = RESULTS.NO_DATA
     status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
     redchi, aic, bic = _stats.info_criteria(st.chisqr, ndata, spec.nfree)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine._run import run
 from ..params import Parameter, Parameters
-from ..problem._compat import resolve_dtype, x64_context
+from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
 from ..problem._pack import host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
 from ._minimize import make_config
@@ -264,6 +264,8 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         col = [float(a[0, j]) if np.all(a[:, j] == a[0, j]) else a[:, j] for a in (start, lb, ub)]
         params.add(nm, value=col[0], min=col[1], max=col[2])
     dt = resolve_dtype(dtype, np.asarray(ydata), np.asarray(xdata))
+    warn_if_unresolved("ydata", y, dt, "curve_fit", mask, stacklevel=2)
+    warn_if_unresolved("xdata", x, dt, "curve_fit", stacklevel=2)
     spec = make_spec(params)
     packed = pack(params, spec, B)
     func = _wrapped(f, xname, names)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine import _chunked
-from ..problem._compat import resolve_dtype, x64_context
+from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
 from ..problem._pack import batch_size_of, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
@@ -35,7 +35,10 @@ def _shared_tree(args, kws, dtype):
             )
         return jnp.asarray(arr, dtype=dtype if arr.dtype.kind == "f" else None)
 
-    return jax.tree_util.tree_map_with_path(conv, (tuple(args), dict(kws or {})))
+    tree = (tuple(args), dict(kws or {}))
+    for path, a in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        warn_if_unresolved(f"argument {jax.tree_util.keystr(path)}", np.asarray(a), dtype, "minimize")
+    return jax.tree_util.tree_map_with_path(conv, tree)
 
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,

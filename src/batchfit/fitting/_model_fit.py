@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine import _chunked
-from ..problem._compat import resolve_dtype, x64_context
+from ..problem._compat import resolve_dtype, warn_unresolved_data, x64_context
 from ..problem._data import prepare
 from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
@@ -20,6 +20,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     spec = make_spec(params)
     dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
     md = prepare(data, indep, weights, nan_policy, dt)
+    warn_unresolved_data(md, dt, f"Model {model.name!r}")
     Bp = batch_size_of(params)
     if Bp is not None and Bp != md.B:
         raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")

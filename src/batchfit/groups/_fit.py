@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine._run import run
+from ..problem._compat import warn_unresolved_data
 from ..problem._data import prepare
 from ..problem._pack import (
     host_arrays,
@@ -100,6 +101,7 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     fw = flatten_array("weights", weights, G, K, grouped, ragged)
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
     label = f"Model {model.name!r}"
+    warn_unresolved_data(md, dtype, label)
     if solver == "schur":
         from ._schur import fit_schur
 

@@ -1,8 +1,10 @@
-"""Small compatibility helpers across JAX versions."""
+"""Dtype helpers: the x64 context across JAX versions, the working dtype, and
+whether that dtype resolves the inputs."""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import jax
 import numpy as np
@@ -35,3 +37,44 @@ def resolve_dtype(dtype, *arrays):
     if kinds and all(k == np.float32 for k in kinds):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+class PrecisionWarning(UserWarning):
+    """The working dtype cannot resolve an input array (or a fit's answer)."""
+
+
+RESOLUTION_LIMIT = 1e-4  # an input whose rounding step exceeds this share of its range is warned about
+
+
+def warn_if_unresolved(name, a, dtype, label, valid=None, stacklevel=3):
+    """Warn (:class:`PrecisionWarning`) where ``dtype`` rounds ``a`` (one
+    dataset per row) in steps larger than :data:`RESOLUTION_LIMIT` of its
+    own range: x = 1e4 + [0, 1] in float32 is known only to 1e-3.
+    ``stacklevel`` counts from the caller of this function."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f" or a.size < 2:
+        return
+    rows = np.atleast_2d(np.where(valid, a, np.nan) if valid is not None else a).astype(np.float64)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+        hi, lo = np.nanmax(rows, axis=-1), np.nanmin(rows, axis=-1)
+        step = float(np.finfo(dtype).eps) * np.maximum(np.abs(hi), np.abs(lo))
+        share = np.where(hi > lo, step / (hi - lo), 0.0)
+    share = np.nan_to_num(share)
+    i = int(np.argmax(share))
+    if share[i] > RESOLUTION_LIMIT:
+        row = f"[{i}]" if a.ndim > 1 else ""
+        warnings.warn(
+            f"{label}: {name}{row} spans [{lo[i]:.8g}, {hi[i]:.8g}], which {np.dtype(dtype).name} "
+            f"resolves only in steps of {step[i]:.2g} ({share[i]:.2%} of its range): the fit sees "
+            f"it rounded. Fit with dtype='float64', or subtract an offset (e.g. {name} - {lo[i]:.8g}).",
+            PrecisionWarning, stacklevel=stacklevel + 1)
+
+
+def warn_unresolved_data(md, dtype, label):
+    """:func:`warn_if_unresolved` for the data and independent variables of
+    a prepared :class:`~batchfit.problem._data.ModelData` (warned at the
+    user's call of ``Model.fit``)."""
+    warn_if_unresolved("data", md.per_fit["y"], dtype, label, md.per_fit.get("mask"), stacklevel=4)
+    for name, a in {**md.indep_shared, **md.indep_fit}.items():
+        warn_if_unresolved(name, a, dtype, label, stacklevel=4)

@@ -21,6 +21,16 @@ class ResidualShapeError(ValueError):
     """A model returned an array whose shape is not that of one dataset."""
 
 
+def _check_precision(out, dtype, what):
+    """A model computing in a narrower float than the fit (float32 inside a
+    float64 fit) would silently give float32 answers: refuse it."""
+    if jnp.issubdtype(out.dtype, jnp.floating) and jnp.finfo(out.dtype).bits < jnp.finfo(dtype).bits:
+        raise ResidualTypeError(
+            f"{what} returned {out.dtype} values in a {jnp.dtype(dtype).name} fit, so the fit would run at "
+            f"{out.dtype} precision: make it compute in {jnp.dtype(dtype).name} (look for float32 arrays or "
+            f"astype inside it), or fit with dtype='{out.dtype}'")
+
+
 def _external_values(spec, v_free, p):
     return values_from_external(spec, v_free, p["fixed"], p["tied_lo"], p["tied_hi"])
 
@@ -36,7 +46,9 @@ def objective_residual(fcn, spec: ParamSpec, external: bool = False):
     def resid(theta, p, shared):
         values = _external_values(spec, theta, p) if external else values_from_internal(spec, theta, p)
         args, kws = shared
-        return jnp.ravel(fcn(values, *args, **kws))
+        out = jnp.ravel(fcn(values, *args, **kws))
+        _check_precision(out, theta.dtype, f"objective {getattr(fcn, '__name__', repr(fcn))!r}")
+        return out
 
     return resid
 
@@ -60,6 +72,7 @@ def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, extern
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
         d = p["data"]
+        _check_precision(out, d["y"].dtype, f"Model {getattr(func, '__name__', 'model')!r}")
         if out.shape not in ((), (1,), d["y"].shape):  # a scalar broadcasts
             raise ResidualShapeError(f"returned shape {out.shape}, but a dataset has shape {d['y'].shape}")
         r = jnp.ravel(out) - d["y"]

@@ -28,6 +28,7 @@ class RESULTS(enum.IntEnum):
     DIVERGED = 9
     NO_DATA = 10
     TOO_FEW_POINTS = 11
+    PRECISION_LIMITED = 12
 
     @property
     def message(self) -> str:
@@ -51,6 +52,9 @@ _MESSAGES = {
     RESULTS.DIVERGED: "The iteration diverged: the residual became non-finite.",
     RESULTS.NO_DATA: "The dataset has no valid (unmasked) points.",
     RESULTS.TOO_FEW_POINTS: "Fewer valid data points than free parameters.",
+    RESULTS.PRECISION_LIMITED: ("The working precision cannot place the parameters within their standard "
+                                "errors (rounding, not the data, decides the answer): refit with "
+                                "dtype='float64', or centre and scale the inputs."),
 }
 
 _SUCCESS = frozenset(
