@@ -150,3 +150,35 @@ def test_noise_free_float32_data_is_precision_limited():
     assert r32.status == bf.RESULTS.PRECISION_LIMITED and not r32.success
     assert abs(r32.params["a"].value - 2) < 1e-5  # the values are still reported
     assert model.fit(2 * x + 1, x=x, a=1.0, b=0.0).success
+
+
+@pytest.mark.parametrize("solver", ["schur", "dense"])
+def test_shared_groups_in_float32_say_when_precision_decides(solver):
+    """Groups of 3 datasets sharing amp, cen, sigma (a constant each): at
+    x = 1e4 + [0, 1] float32 cannot place the shared centre (steps of 1e-3,
+    stderr 2e-4): no group claims success, those that converge say why (the
+    others stall); shifted to x = [0, 1] every group succeeds, within a tenth
+    of a standard error of the float64 fit."""
+    rng = np.random.default_rng(3)
+    G, K = 4, 3
+    results = {}
+    for x0 in (1e4, 0.0):
+        x = (x0 + np.linspace(0, 1, 100)).astype(np.float32)
+        cen = x0 + rng.uniform(0.45, 0.55, (G, 1, 1))
+        y = 1e3 * np.exp(-(x - cen) ** 2 / (2 * 0.1**2)) + rng.uniform(1, 5, (G, K, 1))
+        y = (y + rng.normal(0, 10.0, (G, K, x.size))).astype(np.float32)
+        p = MODEL.make_params(amp=900.0, cen=x0 + 0.5, sigma=0.12, c=2.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bf.PrecisionWarning)
+            r32 = MODEL.fit(y, p, x=x, shared=["amp", "cen", "sigma"], group_solver=solver, dtype="float32")
+        r64 = MODEL.fit(y.astype(float), p, x=x.astype(float), shared=["amp", "cen", "sigma"],
+                        group_solver=solver)
+        assert r32.solver == solver and np.all(r64.success)
+        results[x0] = (r32, r64)
+    r32, _ = results[1e4]
+    assert not np.any(r32.success) and bf.RESULTS.PRECISION_LIMITED in r32.status
+    assert set(r32.status) <= {bf.RESULTS.PRECISION_LIMITED, bf.RESULTS.STALLED}
+    r32, r64 = results[0.0]
+    assert np.all(r32.success)
+    for n in NAMES:
+        assert np.max(np.abs(r32.params[n].value - r64.params[n].value) / r64.params[n].stderr) < 0.1, n

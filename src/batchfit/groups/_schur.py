@@ -26,10 +26,12 @@ from ..problem._pack import (
 )
 from ..problem._residual import model_residual
 from ..solver import RESULTS, bucket_size
+from ..solver._results import success_codes
 from ..solver._arrow import arrow_solve_one, blocks, covariance_blocks
 from ..solver._batch import cpu_layout
 from ..solver._threads import map_parts, on_cpu
 from ..stats import _compute as _stats
+from ..stats import _precision
 from ._layout import GroupLayout, _per_group, local_name, split_groups
 from ._result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 
@@ -112,7 +114,17 @@ def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
         Gm, vals = jax.vmap(dataset)(vl_g, a_g)
         return Css, Csl, Cll, ok, r, Gm, vals, (blk.U, blk.W, blk.V)
 
-    return jax.vmap(group)(vs, vl, args, grp)
+    return jax.vmap(group)(vs, vl, args, grp), (vs, vl)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _rounding_norm(resid_ext_d, vs, vl, args, grp, sh, r):
+    """Per group, |r - r64| over its datasets (stats/_precision, for groups)."""
+    def group(vs_g, vl_g, a_g, grp_g, r_g):
+        r64 = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, (sh, grp_g)))(vl_g, a_g)
+        return jnp.linalg.norm(r64 - r_g)
+
+    return jax.vmap(group)(vs, vl, args, grp, r)
 
 
 @functools.lru_cache(maxsize=256)
@@ -220,7 +232,12 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         ts, tl, nfev, status = _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts)
         ts, tl, args, grp = jax.device_put((ts, tl, args, grp))
-        out = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
+        out, ext = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
+        rounding = None
+        if np.dtype(dtype) == np.float32:  # float32 never lies: its rounding against float64
+            with x64_context(np.float64):
+                rounding = np.asarray(_rounding_norm(resid_ext_d, *_precision.widen(
+                    (*ext, args, grp, sh, out[4]))))[:G]
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:G], (out, nfev, status))
     (Css, Csl, Cll, ok, r, Gm, vals, UWV), nfev, status = out
     status = status.copy()
@@ -238,6 +255,11 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     with np.errstate(over="ignore", invalid="ignore"):
         var = np.einsum("gkij,gkjl,gkil->gki", Gm, C, Gm) * scale[:, None, None]
         err = np.sqrt(np.maximum(var, 0.0))
+    if rounding is not None:
+        free = [spec.names.index(nm) for nm in spec.free]
+        ratio = np.maximum(_precision.repr_ratio(vals, err, free, dtype),
+                           _precision.rounding_ratio(chisqr, ndata - nvarys, rounding))
+        status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
     success = np.isin(status, [int(c) for c in RESULTS if c.success])
     err = np.where(ok[:, None, None], err, np.nan)
     for j, nm in enumerate(spec.names):

@@ -46,7 +46,8 @@ def _rounding_norm(resid_ext, v, p, shared, r):
     return jax.vmap(one)(v, p, r)
 
 
-def _wide(tree):
+def widen(tree):
+    """Floating leaves cast to float64 (call under ``x64_context(float64)``)."""
     return jax.tree_util.tree_map(
         lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating)
         else jnp.asarray(a), tree)
@@ -61,24 +62,34 @@ def rounding_norm(resid_ext, theta, per_fit, shared, r):
     v = jax.vmap(to_external)(theta, per_fit["lo"], per_fit["hi"])
     with x64_context(np.float64):
         try:
-            return np.asarray(_rounding_norm(resid_ext, *_wide((v, per_fit, shared, r))))
+            return np.asarray(_rounding_norm(resid_ext, *widen((v, per_fit, shared, r))))
         except ResidualTypeError:
             return np.zeros(theta.shape[0])
+
+
+def repr_ratio(values, stderr, free, dtype):
+    """``max eps |v_i| / stderr_i`` over the free parameters ``free`` (indices
+    into the last axis) and every other trailing axis: per fit (or group)."""
+    eps = float(np.finfo(dtype).eps)
+    v = np.abs(np.asarray(values, np.float64)[..., free])
+    se = np.asarray(stderr, np.float64)[..., free]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = eps * v / se
+    return np.max(r.reshape(len(r), -1), axis=1) if r.size else np.zeros(len(r))
+
+
+def rounding_ratio(chi2, nfree, rounding):
+    """``d = sqrt(dchi2 / s^2)`` per fit: how many standard errors the
+    chi-square's rounding (``rounding`` = |r - r64|) hides."""
+    chi2, nd = np.asarray(chi2, np.float64), np.asarray(rounding, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dchi2 = 2.0 * np.sqrt(chi2) * nd + nd * nd
+        d = np.sqrt(dchi2 * np.maximum(nfree, 1) / chi2)
+    return np.where(chi2 > 0, d, np.where(nd > 0, np.inf, 0.0))
 
 
 def precision_ratio(spec, values, stderr, chi2, nfree, rounding, dtype=np.float32):
     """``max(ratio_repr, d)`` per fit (module docstring; ``rounding`` from
     :func:`rounding_norm`); NaN where the standard errors are not estimable."""
-    eps = float(np.finfo(dtype).eps)
     free = [spec.names.index(n) for n in spec.free]
-    v = np.abs(np.asarray(values, np.float64)[:, free])
-    se = np.asarray(stderr, np.float64)[:, free]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.max(eps * v / se, axis=1) if free else np.zeros(len(chi2))
-        chi2 = np.asarray(chi2, np.float64)
-        nd = np.asarray(rounding, np.float64)  # |r - r64| per fit
-        dchi2 = 2.0 * np.sqrt(chi2) * nd + nd * nd
-        d = np.sqrt(dchi2 * np.maximum(nfree, 1) / chi2)
-        d = np.where(chi2 > 0, d, np.where(nd > 0, np.inf, 0.0))
-        ratio = np.maximum(ratio, d)
-    return ratio
+    return np.maximum(repr_ratio(values, stderr, free, dtype), rounding_ratio(chi2, nfree, rounding))
