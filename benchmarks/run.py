@@ -498,7 +498,20 @@ def parse_sizes(text, workload_names, size_name):
     return out
 
 
+def no_persistent_cache():
+    """Turn JAX's persistent compilation cache off in this process (batchfit turns it on at
+    import), so that a cold call compiles everything, whatever an earlier run cached. The
+    ``cold`` workload measures the cache in its own processes."""
+    import jax
+
+    try:
+        jax.config.update("jax_enable_compilation_cache", False)
+    except (AttributeError, KeyError):  # jax without the option: no dir, no cache
+        jax.config.update("jax_compilation_cache_dir", None)
+
+
 def main(argv=None):
+    no_persistent_cache()
     names = list(workloads.REGISTRY) + ["W4", "cold"]
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
