@@ -86,7 +86,8 @@ d = jax.devices()
 print('jax', jax.__version__, 'batchfit', batchfit.__version__, 'devices', d)
 sys.exit(0 if '$MODE' == 'cpu' or d[0].platform == 'gpu' else 'no GPU: ' + str(d))"
 # shellcheck disable=SC2086
-step tests 150 "$PY" -m pytest -q -p no:cacheprovider $TESTS
+# -v: a test per line, so that the log of a step cut by its timeout shows how far it got
+step tests 150 "$PY" -m pytest -v -p no:cacheprovider $TESTS
 step bench_float64 130 "$PY" -m benchmarks --workload W1,W2,W3,W4 --sizes "W1=$N,W2=$N,W3=$G" \
     --global-sizes "$D" --dtype float64 --peers scipy --peer-cap "$PEER_CAP" --w4-peer-cap "$W4_CAP" \
     --repeats "$REPEATS" --out "$WORK/bench_float64"
