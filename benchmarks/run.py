@@ -4,6 +4,7 @@
     python -m benchmarks --workload all --sizes 1000,100000 --dtype float32 --peers scipy,lmfit,optimistix
     python -m benchmarks --workload W5 --points 1e5,1e6 --linear-solver qr,cholesky
     python -m benchmarks --workload W4 --global-sizes 1e4,1e5   # global fit vs scipy sparse TRF
+    python -m benchmarks --workload cold --repeats 5  # use case 1 in fresh processes vs lmfit
     python -m batchfit bench ...                  # the same, from the installed package
 
 Writes one JSON record per (workload, size, dtype, system), ``results.json`` (all records of
@@ -30,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, os.path.dirname(HERE))
 from benchmarks import peers as peers_mod  # noqa: E402
+from benchmarks import cold as cold_mod  # noqa: E402
 from benchmarks import global_fit  # noqa: E402
 from benchmarks import workloads  # noqa: E402
 
@@ -496,8 +498,21 @@ def parse_sizes(text, workload_names, size_name):
     return out
 
 
+def no_persistent_cache():
+    """Turn JAX's persistent compilation cache off in this process (batchfit turns it on at
+    import), so that a cold call compiles everything, whatever an earlier run cached. The
+    ``cold`` workload measures the cache in its own processes."""
+    import jax
+
+    try:
+        jax.config.update("jax_enable_compilation_cache", False)
+    except (AttributeError, KeyError):  # jax without the option: no dir, no cache
+        jax.config.update("jax_compilation_cache_dir", None)
+
+
 def main(argv=None):
-    names = list(workloads.REGISTRY) + ["W4"]
+    no_persistent_cache()
+    names = list(workloads.REGISTRY) + ["W4", "cold"]
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", default="W1",
@@ -542,7 +557,7 @@ def main(argv=None):
     except ValueError as err:
         ap.error(str(err))
     plan = []
-    for w in [w for w in wls if w != "W4"]:
+    for w in [w for w in wls if w not in ("W4", "cold")]:
         spec = workloads.REGISTRY[w]
         chosen = (sizes if spec.size_name == "N" else points)[w] or list(spec.sizes)
         plan += [(w, n) for n in chosen]
@@ -587,6 +602,15 @@ def main(argv=None):
                 json.dump(rec, fh, indent=1, default=float)
         records += recs
         md += "\n" + global_fit.markdown(recs)
+    if "cold" in wls:
+        recs = cold_mod.run(args.repeats, log, peers=peer_names if args.peers is not None else ("lmfit",))
+        for rec in recs:
+            rec.update(machine=machine, timestamp=datetime.datetime.now(
+                datetime.timezone.utc).isoformat(timespec="seconds"))
+        with open(os.path.join(args.out, "cold_process.json"), "w") as fh:
+            json.dump(recs, fh, indent=1, default=float)
+        records += recs
+        md += "\n" + cold_mod.markdown(recs)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(records, fh, indent=1, default=float)
     with open(os.path.join(args.out, "results.md"), "w") as fh:

@@ -5,6 +5,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# batchfit turns on JAX's persistent compilation cache when imported (in the
+# user's cache folder by default): the suite, and every process it starts,
+# runs without it. tests/test_cache.py tests the policy in subprocesses.
+os.environ["BATCHFIT_CACHE_DIR"] = "off"
+
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 
 

@@ -5,8 +5,10 @@ datasets in one call. Models are plain JAX functions; autodiff gives exact
 Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 """
 
+from . import _cache as _cache  # persistent compilation cache policy
 from . import data as data
 from . import models as models
+from ._version import __version__
 from .engine._chunked import CheckpointError
 from .fitting._curve_fit import OptimizeWarning, curve_fit
 from .fitting._minimize import minimize
@@ -18,8 +20,6 @@ from .report._text import fit_report
 from .results._load import load_result
 from .results._result import FitResult
 from .solver import RESULTS, LMConfig
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CheckpointError",
