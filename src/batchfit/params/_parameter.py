@@ -67,12 +67,13 @@ def _bad_bounds(name, lo, hi):
         (lo_b > hi_b, lambda i: f"min > max ({lo_b[i]} > {hi_b[i]})"),
         (lo_b == hi_b, lambda i: f"min == max ({lo_b[i]}); use vary=False to fix it"),
     )
-    for bad, text in checks:
-        if np.any(bad):
-            idx = tuple(int(k) for k in np.argwhere(bad)[0])
-            where = "" if not idx else (f" (fit {idx[0]} of the batch)" if len(idx) == 1 else f" (index {idx})")
-            return f"parameter {name!r}: {text(idx)}{where}"
-    return None
+    bad = np.logical_or.reduce([b for b, _ in checks])
+    if not bad.any():
+        return None
+    idx = tuple(int(k) for k in np.argwhere(bad)[0])  # the first bad element, and what is wrong with it
+    text = next(t for b, t in checks if b[idx])
+    where = "" if not idx else (f" (fit {idx[0]} of the batch)" if len(idx) == 1 else f" (index {idx})")
+    return f"parameter {name!r}: {text(idx)}{where}"
 
 
 def _fmt(v):
