@@ -363,3 +363,17 @@ def test_max_nfev_report_says_one_thing():
     assert "+/-" in text and "uncertainties" not in text
     for n in params:
         assert f"+/-{gformat(done.params[n].stderr)}" in text
+
+
+def test_max_nfev_group_report_prints_no_stderr():
+    x = np.linspace(0, 2, 40)
+    rng = np.random.default_rng(2)
+    data = np.stack([10 * np.exp(-(x - 1) ** 2 / 0.5) + c + rng.normal(0, 0.3, x.size) for c in (1, 3)])
+    model = Model(_gauss)
+    params = model.make_params(amp=5, cen=0.8, sigma={"value": 0.3, "min": 0}, c=0)
+    res = model.fit(data, params, x=x, shared=["amp", "cen", "sigma"], max_nfev=2)
+    assert res.status == bf.RESULTS.MAX_NFEV and not res.errorbars
+    text = bf.fit_report(res)
+    assert "uncertainties not reported: the fit did not converge" in text
+    assert "+/-" not in text and "did not affect the fit" not in text
+    assert "c_1:" in text and "(init = 0)" in text
