@@ -203,13 +203,22 @@ def test_min_equal_max(no_solve):
 
 
 def test_min_greater_than_max_on_fixed_and_tied(no_solve):
-    params = P(intercept={"value": 1.0, "min": 2.0, "max": 0.0, "vary": False})
+    # rejected where the parameter is made (issue 14)
     with raises(ValueError, "parameter 'intercept'", "min > max"):
-        LINE.fit(Y, params, x=X)
+        P(intercept={"value": 1.0, "min": 2.0, "max": 0.0, "vary": False})
     params = P()
-    params.add("t", expr="2*slope", min=1.0, max=-1.0)
     with raises(ValueError, "parameter 't'", "min > max"):
-        LINE.fit(Y, params, x=X)
+        params.add("t", expr="2*slope", min=1.0, max=-1.0)
+    # and at fit time, for per-fit bound arrays changed in place after they were checked
+    params = P(intercept={"value": 1.0, "min": np.zeros(3), "max": np.full(3, 2.0), "vary": False})
+    params["intercept"].min[1] = 3.0
+    with raises(ValueError, "parameter 'intercept'", "min > max", "3.0 > 2.0", "fit 1 of the batch"):
+        LINE.fit(np.tile(Y, (3, 1)), params, x=X)
+    params = P()
+    params.add("t", expr="2*slope", min=np.zeros(3), max=np.ones(3))
+    params["t"].max[2] = -1.0
+    with raises(ValueError, "parameter 't'", "min > max", "fit 2 of the batch"):
+        LINE.fit(np.tile(Y, (3, 1)), params, x=X)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -651,8 +660,8 @@ def test_empty_parameter_arrays(no_solve):
 
 
 def test_min_greater_than_max_in_one_fit_of_a_batch(no_solve):
-    params = P(slope={"value": 1.0, "min": np.array([0.0, 0.0, 5.0]), "max": np.array([2.0, 2.0, 3.0])})
     with raises(ValueError, "parameter 'slope'", "min > max", "5.0 > 3.0", "fit 2 of the batch"):
+        params = P(slope={"value": 1.0, "min": np.array([0.0, 0.0, 5.0]), "max": np.array([2.0, 2.0, 3.0])})
         LINE.fit(np.tile(Y, (3, 1)), params, x=X)
 
 

@@ -68,13 +68,15 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
         x2 = x if x.ndim == 1 else np.broadcast_to(x, d.shape).reshape(n, m)
         params = _robust_guess(model, d.reshape(n, m).astype(float), x2)
         for p in params.values():
+            new = {}
             for field in ("value", "min", "max"):
                 v = getattr(p, field)
                 if isinstance(v, np.ndarray) and v.size == n:
                     v = v.reshape(lead)
                     if p.name in (shared or ()):
                         v = {"value": np.nanmedian, "min": np.min, "max": np.max}[field](v, axis=-1)
-                    setattr(p, field, v)
+                    new[field] = v
+            p.set(**new)  # bounds together: never a transient min > max
     user = {}
     for name, fields in param_specs:
         user.setdefault(name, {}).update(fields)
@@ -86,9 +88,7 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
         try:
             if "expr" in fields:
                 p.expr = fields["expr"] or None
-            for key in ("min", "max", "vary"):
-                if key in fields:
-                    setattr(p, key, fields[key])
+            p.set(min=fields.get("min"), max=fields.get("max"), vary=fields.get("vary"))
             if "value" in fields:
                 p.value = fields["value"]
         except Exception as err:  # ExprError, ValueError

@@ -103,10 +103,11 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
     status[ndata == 0] = RESULTS.NO_DATA
     status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
-    redchi, aic, bic = _stats.info_criteria(st.chisqr, ndata, spec.nfree)
+    chisqr = np.where(ndata == 0, np.nan, st.chisqr)  # no point left: no chi-square (not 0)
+    redchi, aic, bic = _stats.info_criteria(chisqr, ndata, spec.nfree)
     return FitResult(
         spec=spec, template=template, method=method_label, batched=batched, extras=extras,
-        status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=st.chisqr,
+        status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
         errorbars=st.errorbars & np.isin(status, [int(r) for r in RESULTS if r.success]),
         residual=st.residual, values=st.values, stderr_all=st.stderr,

@@ -87,6 +87,9 @@ def _float_array(a, name, check_finite):
         raise TypeError(f"curve_fit: {name} must be real, got complex dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"curve_fit: {name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind == "b" and name == "ydata":
+        raise TypeError("curve_fit: ydata is boolean (dtype bool): pass measured values as numbers "
+                        "(e.g. ydata.astype(float) if 0/1 is really meant)")
     if check_finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"curve_fit: {name} contains NaN or inf (pass nan_policy='omit' to drop such points)")
     return arr

@@ -28,9 +28,56 @@ def _numeric(a, what, label):
     return arr.astype(float)  # a copy: inputs are never modified
 
 
+def _ragged(a):
+    return isinstance(a, (list, tuple)) and len(a) > 0 and all(np.ndim(v) == 1 for v in a) and len(
+        {len(v) for v in a}) > 1
+
+
+def _pad_nan(rows, what, label):
+    """Datasets of unequal length -> (N, m) padded with NaN (left out of every estimate)."""
+    rows = [_numeric(r, f"{what}[{i}]", label) for i, r in enumerate(rows)]
+    out = np.full((len(rows), max(len(r) for r in rows)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _ragged_inputs(data, indep, label):
+    """Ragged ``data`` (a list of 1-D datasets) and its independent variables
+    (lists of the same lengths) padded with NaN, so each dataset is guessed alone."""
+    lengths = [len(d) for d in data]
+    out = {}
+    for name, a in indep.items():
+        if a is not None and not (isinstance(a, (list, tuple)) and len(a) == len(data)
+                                  and all(np.ndim(v) == 1 and len(v) == n for v, n in zip(a, lengths))):
+            raise ValueError(f"{label}: data is a list of datasets of unequal lengths {lengths[:5]}"
+                             f"{'...' if len(data) > 5 else ''}; {name} must then be a list of arrays "
+                             "of the same lengths")
+        out[name] = None if a is None else _pad_nan(a, name, label)
+    return _pad_nan(data, "data", label), out
+
+
+def _check_spread(ind, valid, batched, label):
+    """An independent variable with one value over a dataset's points gives
+    no width, slope or decay to guess."""
+    for name, arr in ind.items():
+        n = valid.sum(axis=1)
+        lo = np.min(np.where(valid, arr, np.inf), axis=1)
+        hi = np.max(np.where(valid, arr, -np.inf), axis=1)
+        bad = np.nonzero((n >= 2) & (lo == hi))[0]
+        if bad.size:
+            where = f" in dataset {bad[0]}" if batched else ""
+            raise ValueError(f"{label}: all {name} values are equal{where} ({name} = {lo[bad[0]]:.7g}): "
+                             "a width, slope or rate cannot be guessed; give starting values "
+                             "(make_params) instead")
+
+
 def prepare(model, data, min_points=2, **indep) -> GuessData:
-    """Validate ``data`` ((m,) or (N, m)) and independent variables ((m,) or (N, m))."""
+    """Validate ``data`` ((m,) or (N, m), or a list of 1-D datasets of
+    unequal lengths) and independent variables ((m,) or (N, m), or lists)."""
     label = f"{type(model).__name__}.guess"
+    if _ragged(data):
+        data, indep = _ragged_inputs(data, indep, label)
     y = _numeric(data, "data", label)
     if y.ndim not in (1, 2) or y.shape[-1] == 0 or y.shape[0] == 0:
         raise ValueError(f"{label}: data must have shape (m,) or (N, m) with m > 0, got {y.shape}")
@@ -53,6 +100,7 @@ def prepare(model, data, min_points=2, **indep) -> GuessData:
     valid = np.isfinite(y)
     for arr in ind.values():
         valid = valid & np.isfinite(arr)
+    _check_spread(ind, valid, batched, label)
     count = valid.sum(axis=1)
     short = count < min_points
     if short.all():

@@ -39,6 +39,8 @@ FUNCTIONS = {
     "maximum": jnp.maximum,
     "where": jnp.where,
 }
+# how many arguments each function takes (all others: one)
+ARITY = {"arctan2": 2, "minimum": 2, "maximum": 2, "where": 3}
 CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
 # names a parameter may not take: an expression could never refer to it
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
@@ -139,8 +141,16 @@ def _check(node, where, depth=0):
             if isinstance(a, ast.Starred):
                 raise ExprError(f"{where}: starred arguments are not allowed")
             names |= _check(a, where, depth + 1)
+        want = ARITY.get(node.func.id, 1)
+        if len(node.args) != want:
+            raise _ArityError(f"{where}: {node.func.id}() takes {want} argument{'s' * (want > 1)}, "
+                              f"got {len(node.args)}")
         return names
     raise ExprError(f"{where}: syntax {type(node).__name__!r} is not allowed in an expression")
+
+
+class _ArityError(ExprError):
+    """A call with the wrong number of arguments (the message gains the expression)."""
 
 
 def parse(expr: str, where: str = "expr") -> tuple[ast.Expression, frozenset]:
@@ -174,6 +184,8 @@ def _parse(expr: str, where: str) -> tuple[ast.Expression, frozenset]:
         raise ExprError(f"{where}: invalid characters in {expr!r}: {err}") from None
     try:
         names = _check(tree, where)
+    except _ArityError as err:
+        raise ExprError(f"{err} in {expr.strip()!r}") from None
     except RecursionError:
         raise ExprError(f"{where}: expression is nested too deeply") from None
     return tree, frozenset(names)

@@ -42,6 +42,40 @@ def _as_value(v, what):
     return a
 
 
+def _as_vary(v, name):
+    """``vary`` must be a bool (numpy's too): ``vary="no"`` would be True."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, np.ndarray) and v.ndim > 0 or isinstance(v, (list, tuple)):
+        raise TypeError(f"parameter {name!r} vary must be True or False, got an array of shape "
+                        f"{np.shape(v)}: one vary holds for every fit of a batch (and every dataset "
+                        "of a group)")
+    raise TypeError(f"parameter {name!r} vary must be True or False, got {v!r:.80}")
+
+
+def _bad_bounds(name, lo, hi):
+    """The message for bounds leaving no feasible value, or None (elementwise
+    for per-fit arrays: names the first bad index)."""
+    lo_a, hi_a = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    try:
+        lo_b, hi_b = np.broadcast_arrays(lo_a, hi_a)
+    except ValueError:
+        return None  # shapes that disagree: reported at fit time with the batch size
+    checks = (
+        (lo_b == np.inf, lambda i: "min is +inf: a lower bound of +inf leaves no feasible value"),
+        (hi_b == -np.inf, lambda i: "max is -inf: an upper bound of -inf leaves no feasible value"),
+        (lo_b > hi_b, lambda i: f"min > max ({lo_b[i]} > {hi_b[i]})"),
+        (lo_b == hi_b, lambda i: f"min == max ({lo_b[i]}); use vary=False to fix it"),
+    )
+    bad = np.logical_or.reduce([b for b, _ in checks])
+    if not bad.any():
+        return None
+    idx = tuple(int(k) for k in np.argwhere(bad)[0])  # the first bad element, and what is wrong with it
+    text = next(t for b, t in checks if b[idx])
+    where = "" if not idx else (f" (fit {idx[0]} of the batch)" if len(idx) == 1 else f" (index {idx})")
+    return f"parameter {name!r}: {text(idx)}{where}"
+
+
 def _fmt(v):
     if v is None:
         return "None"
@@ -76,9 +110,8 @@ class Parameter:
         _check_name(name)
         self.name = name
         self.value = value
-        self.vary = bool(vary)
-        self.min = -np.inf if min is None else min
-        self.max = np.inf if max is None else max
+        self.vary = vary
+        self._set_bounds(min, max)
         self.expr = expr
         self.stderr = None
         self.init_value = None
@@ -93,12 +126,20 @@ class Parameter:
         self._value = _as_value(v, f"parameter {self.name!r} value")
 
     @property
+    def vary(self):
+        return self._vary
+
+    @vary.setter
+    def vary(self, v):
+        self._vary = _as_vary(v, self.name)
+
+    @property
     def min(self):
         return self._min
 
     @min.setter
     def min(self, v):
-        self._min = _as_value(-np.inf if v is None else v, f"parameter {self.name!r} min")
+        self._set_bounds(v, self._max)
 
     @property
     def max(self):
@@ -106,7 +147,17 @@ class Parameter:
 
     @max.setter
     def max(self, v):
-        self._max = _as_value(np.inf if v is None else v, f"parameter {self.name!r} max")
+        self._set_bounds(self._min, v)
+
+    def _set_bounds(self, lo, hi):
+        """Set both bounds, or neither: ``min < max`` is checked where the
+        parameter is made or changed, elementwise for per-fit arrays."""
+        lo = _as_value(-np.inf if lo is None else lo, f"parameter {self.name!r} min")
+        hi = _as_value(np.inf if hi is None else hi, f"parameter {self.name!r} max")
+        msg = _bad_bounds(self.name, lo, hi)
+        if msg is not None:
+            raise ValueError(msg)
+        self._min, self._max = lo, hi
 
     @property
     def expr(self):
@@ -128,11 +179,9 @@ class Parameter:
         if value is not None:
             self.value = value
         if vary is not None:
-            self.vary = bool(vary)
-        if min is not None:
-            self.min = min
-        if max is not None:
-            self.max = max
+            self.vary = vary
+        if min is not None or max is not None:  # both at once: no transient min > max
+            self._set_bounds(self._min if min is None else min, self._max if max is None else max)
         if expr is not None:
             self.expr = expr
         return self

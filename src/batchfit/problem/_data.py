@@ -34,6 +34,9 @@ def _to_array(a, name, dtype):
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if arr.dtype.kind == "b" and name.split("[")[0] == "data":
+        raise TypeError(f"{name} is boolean (dtype bool): pass measured values as numbers "
+                        "(e.g. data.astype(float) if 0/1 is really meant)")
     return arr.astype(dtype, copy=True)
 
 

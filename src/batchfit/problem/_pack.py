@@ -60,6 +60,8 @@ def check_parameters(params):
         if not all(hasattr(p, a) for a in ("value", "vary", "min", "max", "expr")):
             raise TypeError(f"params[{n!r}] must be a Parameter, got {type(p).__name__} "
                             "(build params with batchfit.Parameters or Model.make_params)")
+        if not isinstance(p.vary, (bool, np.bool_)):  # an lmfit Parameter's, or one set by hand
+            raise TypeError(f"parameter {n!r} vary must be True or False, got {p.vary!r:.80}")
 
 
 def batch_size_of(params) -> int | None:
@@ -101,6 +103,14 @@ def _check_bounds(names, val, lo, hi, check_value=True):
         v, a, b = val[:, j], lo[:, j], hi[:, j]
         if np.any(np.isnan(a)) or np.any(np.isnan(b)):
             raise ValueError(f"parameter {n!r}: bounds must not be NaN")
+        bad = np.nonzero(a == np.inf)[0]
+        if bad.size:
+            raise ValueError(f"parameter {n!r}: min is +inf: a lower bound of +inf leaves no feasible "
+                             "value" + _at(bad, val))
+        bad = np.nonzero(b == -np.inf)[0]
+        if bad.size:
+            raise ValueError(f"parameter {n!r}: max is -inf: an upper bound of -inf leaves no feasible "
+                             "value" + _at(bad, val))
         bad = np.nonzero(a > b)[0]
         if bad.size:
             raise ValueError(f"parameter {n!r}: min > max ({a[bad[0]]} > {b[bad[0]]})" + _at(bad, val))

@@ -33,13 +33,14 @@ def _stat_lines(result) -> list[str]:
     ]
 
 
-def _var_line(n, p, width, free: bool) -> str:
-    """``name: value +/- stderr (rel%) (init = ...)``, ``== 'expr'`` or ``(fixed)``."""
+def _var_line(n, p, width, free: bool, errorbars: bool = True) -> str:
+    """``name: value +/- stderr (rel%) (init = ...)``, ``== 'expr'`` or ``(fixed)``;
+    no ``+/- stderr`` where the fit's ``errorbars`` is False."""
     head = f"    {n}:{' ' * (width - len(n))} "
     if not free and p.expr is None:
         return f"{head} {float(p.value): .7g} (fixed)"
     sval = gformat(p.value)
-    if p.stderr is not None and np.isfinite(p.stderr):
+    if errorbars and p.stderr is not None and np.isfinite(p.stderr):
         rel = f" ({abs(p.stderr / p.value):.2%})" if p.value != 0 else ""
         sval = f"{sval} +/-{gformat(p.stderr)}{rel}"
     if p.expr is not None:

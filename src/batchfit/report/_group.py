@@ -46,18 +46,20 @@ def _one_group(result, show_correl, min_correl) -> str:
         out.append(f"##  Warning: fit did not converge: {result.message}")
     if not result.errorbars:
         out.append("##  Warning: uncertainties could not be estimated "
-                   "(one or more variables did not affect the fit, or the fit failed)")
+                   "(one or more variables did not affect the fit)" if result.success else
+                   "##  Warning: uncertainties not reported: the fit did not converge")
     K = result.ndatasets
     width = max(len(n) for n in params) + len(str(K - 1)) + 1
     out.append("[[Variables]]")
-    out += [_var_line(n, params[n], width, params[n].vary) for n in result.shared_names]
+    eb = bool(result.errorbars)
+    out += [_var_line(n, params[n], width, params[n].vary, eb) for n in result.shared_names]
     if K <= MAX_LISTED:
         for n in result.local_names:
-            out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, params[n].vary)
+            out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, params[n].vary, eb)
                     for k in range(K)]
     else:
         rows = [(n, params[n].value) for n in result.local_names]
-        rows += [(f"{n} stderr", params[n].stderr) for n in result.local_names]
+        rows += [(f"{n} stderr", params[n].stderr) for n in result.local_names if eb]
         out += [f"    per dataset (over {K} datasets: median, 5% and 95% quantiles)"]
         out += _distribution_lines(rows, np.ones(K, bool))[1:]
     if show_correl and result.errorbars:

@@ -23,16 +23,20 @@ def _single(result, show_correl=True, min_correl=0.1) -> str:
     if not result.success:
         out.append(f"##  Warning: fit did not converge: {result.message}")
     if not result.errorbars:
-        out.append("##  Warning: uncertainties could not be estimated:")
+        if result.success:
+            out.append("##  Warning: uncertainties could not be estimated:")
+        else:  # a covariance at the last point of an unconverged fit is no uncertainty
+            out.append("##  Warning: uncertainties not reported: the fit did not converge")
         for n in result.var_names:
             p = params[n]
             if p.init_value is not None and np.isclose(p.value, p.init_value, rtol=1e-10, atol=0):
                 out.append(f"    {n}:{' ' * (width - len(n))}  at initial value")
             if np.isclose(p.value, p.min) or np.isclose(p.value, p.max):
                 out.append(f"    {n}:{' ' * (width - len(n))}  at boundary")
-        out.append("    (one or more variables did not affect the fit, or the fit failed)")
+        if result.success:
+            out.append("    (one or more variables did not affect the fit)")
     out.append("[[Variables]]")
-    out += [_var_line(n, params[n], width, n in result.var_names) for n in names]
+    out += [_var_line(n, params[n], width, n in result.var_names, bool(result.errorbars)) for n in names]
     if show_correl and result.errorbars:
         out += _correl_lines(result.var_names, result.correl, min_correl)
     return "\n".join(out)
