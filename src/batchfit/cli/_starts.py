@@ -66,7 +66,7 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
         n = int(np.prod(lead))
         x = np.asarray(inp.x, dtype=float)
         x2 = x if x.ndim == 1 else np.broadcast_to(x, d.shape).reshape(n, m)
-        params = _robust_guess(model, d.reshape(n, m).astype(float), x2)
+        params = _robust_guess(model, d.reshape(n, m).astype(float, copy=False), x2)
         for p in params.values():
             for field in ("value", "min", "max"):
                 v = getattr(p, field)
