@@ -22,7 +22,9 @@ def run(tmp_path_factory):
            "--points", "4000", "--peers", "scipy", "--peer-cap", "12", "--repeats", "1",
            "--out", str(out)]
     proc = subprocess.run(cmd, cwd=str(out), capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+                          env={**os.environ, "JAX_PLATFORMS": "cpu",  # this checkout's batchfit, from any cwd
+                               "PYTHONPATH": os.pathsep.join(
+                                   [os.path.join(ROOT, "src")] + [p for p in [os.environ.get("PYTHONPATH")] if p])})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
 
