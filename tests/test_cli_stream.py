@@ -90,3 +90,32 @@ def test_npy_input_is_never_written(files, tmp_path):
     _cli(d, tmp_path / "r.npz")
     assert (d / "y.npy").read_bytes() == before
     np.testing.assert_array_equal(np.load(d / "y.npy"), y)
+
+
+@pytest.mark.parametrize("model", ["gaussian", "gaussian+constant", "lorentzian+linear"])
+def test_guess_in_blocks_equals_one_guess(files, monkeypatch, model):
+    """The CLI guesses big inputs in blocks of datasets (bounded memory): the
+    starts are those of one guess over every dataset."""
+    from batchfit.cli import _starts
+    from batchfit.cli._args import build_model
+
+    _, y = files
+    mdl = build_model(model)
+    whole = _starts._robust_guess(mdl, y, X)
+    monkeypatch.setattr(_starts, "GUESS_ROWS", 37)  # 200 datasets: 6 blocks, the last of 15
+    blocks = _starts._guess_in_blocks(mdl, y, X)
+    assert blocks is not None and list(blocks) == list(whole)
+    for name in whole:
+        for field in ("value", "min", "max"):
+            a, b = getattr(blocks[name], field), getattr(whole[name], field)
+            if a is None or b is None:
+                assert a is None and b is None, f"{model} {name}.{field}"
+                continue
+            # equal to rounding: numpy's vectorised reductions may round differently per block size
+            np.testing.assert_allclose(np.broadcast_to(np.asarray(a, float), (N,)),
+                                       np.broadcast_to(np.asarray(b, float), (N,)),
+                                       rtol=1e-14, atol=0, err_msg=f"{model} {name}.{field}")
+        assert blocks[name].vary == whole[name].vary and blocks[name].expr == whole[name].expr
+    y_nan = y.copy()
+    y_nan[50, :58] = np.nan  # a short dataset: its start is the others' median, so one whole guess
+    assert _starts._guess_in_blocks(mdl, y_nan, X) is None
