@@ -390,6 +390,8 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
             "vs_reference": (vs_reference(chi2[s], chi2[ref], ref) if ref and s != ref else None),
             "note": v["note"], "seed": workloads.SEEDS[wl_name] if seed is None else seed,
             "timestamp": stamp,
+            # the process's peak resident memory so far (batchfit rows: measured after its calls)
+            "peak_rss_bytes": v["memory"]["process_max_rss_bytes"] if is_bf else None,
             "cpu_model": machine["cpu_model"], "cpu_count": machine["cpu_count"],
             "device_kind": machine["device_kind"], "platform": machine["platform"],
             "jax_version": machine["versions"]["jax"], "machine": machine,
@@ -416,7 +418,7 @@ def _rate(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
-COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s",
+COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s", "peak RSS GB",
            "cold s (compiling s, compiles)", "same-bucket N': s (compiles)", "speed vs peers",
            "success", "key rel err: median / max", "chi2 <= ref", "chi2 > chi2(truth) (of them success)",
            "agreement vs ref: median rel diff / fits differing > 1e-4")
@@ -453,9 +455,10 @@ def markdown(records, machine) -> str:
             ag = (f"{a['median_rel_diff']:.0e} / {a['n_rel_diff_over_1e-4']} of {a['n_compared']} "
                   f"(max {a['max_rel_diff']:.1e}; {_fmt(a.get('max_diff_in_stderr'), '.1e')} stderr)")
         size = f"{r['size_name']}={r['size']:,}"
+        rss = _fmt(r.get("peak_rss_bytes") and r["peak_rss_bytes"] / 2**30, ".2f")
         lines.append(
             f"| {r['workload']} | {size} | {r['dtype']} | {r['system']} | {r['devices']} "
-            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {_rate(r['fits_per_s'])} | {cold} | {sb} "
+            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {_rate(r['fits_per_s'])} | {rss} | {cold} | {sb} "
             f"| {speed} | {100 * acc['frac_success']:.1f}% | {key} | {le} "
             f"| {acc['n_worse_than_truth']} ({acc['n_worse_than_truth_reported_success']}) | {ag} |")
     v = machine["versions"]
@@ -468,6 +471,8 @@ def markdown(records, machine) -> str:
             "warm s: batchfit = median warm end-to-end Model.fit call; looping peers = their loop over "
             "'fits run'; optimistix = warm vmapped call. fits/s = fits run / warm s. cold s = first "
             "call after jax.clear_caches() (compiling s, compiles: XLA backend compilations in it). "
+            "peak RSS GB: the benchmark process's peak resident memory after batchfit's calls "
+            "(ru_maxrss; it includes the workload's data and earlier rows of this process). "
             "same-bucket: a call with a smaller N padded to the same bucket (must compile 0). "
             "speed vs peers: batchfit fits/s over each peer's. chi2 <= ref: fraction of the reference "
             "peer's fits where this system's sum of squares is <= the reference's * (1 + 1e-6). "

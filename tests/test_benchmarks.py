@@ -22,7 +22,9 @@ def run(tmp_path_factory):
            "--points", "4000", "--peers", "scipy", "--peer-cap", "12", "--repeats", "1",
            "--out", str(out)]
     proc = subprocess.run(cmd, cwd=str(out), capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+                          env={**os.environ, "JAX_PLATFORMS": "cpu",  # this checkout's batchfit, from any cwd
+                               "PYTHONPATH": os.pathsep.join(
+                                   [os.path.join(ROOT, "src")] + [p for p in [os.environ.get("PYTHONPATH")] if p])})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
 
@@ -63,6 +65,16 @@ def test_records_written_with_their_fields(run):
     md = (out / "results.md").read_text()
     assert md.count("\n| W1 |") == 2 and md.count("\n| W5 |") == 2
     assert "| W1 | N=40 | float64 | batchfit |" in md and "| W1 | N=40 | float64 | batchfit |" in stdout
+    # peak resident memory beside the time (issue 14): the JSON field and the table column
+    import resource
+
+    rss = rec["peak_rss_bytes"]
+    assert rss == rec["memory"]["process_max_rss_bytes"] and peer["peak_rss_bytes"] is None
+    assert 50 * 2**20 < rss < 1024 * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss + 1
+    header = md.splitlines()[0].split(" | ")
+    col = header.index("peak RSS GB")
+    row = next(r for r in md.splitlines() if r.startswith("| W1 | N=40 | float64 | batchfit |"))
+    assert row.split(" | ")[col] == f"{rss / 2**30:.2f}"
 
 
 def test_accuracy_numbers_are_sane(run):

@@ -16,9 +16,35 @@ MODEL = bf.Model(gaussian_c)
 NAMES = ("amp", "cen", "sigma", "c")
 
 
-def test_cpu_memory_is_the_hosts():
-    mem = _memory.device_memory_bytes(jax.devices("cpu"))
-    assert mem == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+def test_cpu_memory_is_the_hosts_available(monkeypatch, tmp_path):
+    """The host's *available* memory (MemAvailable), not its total (issue 14)."""
+    fake = tmp_path / "meminfo"
+    fake.write_text("MemTotal:       24000000 kB\nMemFree:         1000000 kB\n"
+                    "MemAvailable:    3000000 kB\nBuffers:          100 kB\n")
+    assert _memory.available_host_bytes(str(fake)) == 3000000 * 1024
+    monkeypatch.setattr(_memory, "MEMINFO", str(fake))
+    assert _memory.device_memory_bytes(jax.devices("cpu")) == 3000000 * 1024
+    # no meminfo: the free pages; then the physical memory
+    monkeypatch.setattr(_memory, "MEMINFO", str(tmp_path / "missing"))
+    free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    assert abs(_memory.available_host_bytes(str(tmp_path / "missing")) - free) < 2**30
+    monkeypatch.setattr(_memory, "available_host_bytes", lambda meminfo=None: None)
+    assert _memory.device_memory_bytes(jax.devices("cpu")) == (
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def test_cpu_chunk_is_capped_and_env_budget(monkeypatch):
+    per_fit = {"y": np.zeros((10, 100))}
+    B = 10**8
+    need = _memory.bytes_per_fit(per_fit, B, 100, 4, 8)
+    cpu = jax.devices("cpu")
+    monkeypatch.setattr(_memory, "device_memory_bytes", lambda devices: 10**15)  # a huge host
+    assert _memory.auto_chunk_size(B, per_fit, 100, 4, 8, cpu) == _memory.CPU_CHUNK_BYTES // need
+    monkeypatch.setenv(_memory.ENV_BUDGET, str(7 * need))
+    assert _memory.auto_chunk_size(B, per_fit, 100, 4, 8, cpu) == 7
+    monkeypatch.setenv(_memory.ENV_BUDGET, "lots")
+    with pytest.raises(ValueError, match="BATCHFIT_MEMORY_BUDGET='lots'"):
+        _memory.auto_chunk_size(B, per_fit, 100, 4, 8, cpu)
 
 
 def test_bytes_per_fit_closed_form():

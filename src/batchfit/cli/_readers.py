@@ -1,4 +1,8 @@
-"""Reading the data, x and weights files of ``batchfit fit`` (.npy, .npz, .csv, .h5)."""
+"""Reading the data, x and weights files of ``batchfit fit`` (.npy, .npz, .csv, .h5).
+
+A .npy file is memory-mapped, not read: with the automatic chunk size a file
+larger than the memory budget streams through the fit chunk by chunk.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +37,18 @@ def _numeric(a, where):
     a = np.asarray(a)
     if a.dtype.kind not in "biuf":
         raise CLIError(f"{where}: expected numbers, got an array of dtype {a.dtype}")
-    return a.astype(np.float32 if a.dtype == np.float32 else np.float64)
+    return a.astype(np.float32 if a.dtype == np.float32 else np.float64, copy=False)
 
 
 def _read_npy(path):
+    """The array of a .npy file, memory-mapped (read-only) where it can be: a
+    float file is not read whole into memory, the fit reads it chunk by chunk."""
     try:
-        return _numeric(np.load(path, allow_pickle=False), path)
+        try:
+            a = np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError:  # object arrays cannot be mapped: let the plain load refuse them
+            a = np.load(path, allow_pickle=False)
+        return _numeric(a, path)
     except ValueError as err:
         raise CLIError(f"{path}: cannot read ({err}); object arrays are refused (no unpickling)") from None
 

@@ -51,7 +51,7 @@ def _fit(args):
     t0 = time.perf_counter()
     try:
         res = model.fit(inp.data, params, **kw)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, OSError) as err:  # OSError: a checkpoint folder's disk full
         raise CLIError(f"fit of model {model.name} to {inp.source}: {err}") from None
     elapsed = time.perf_counter() - t0
     if not args.quiet:

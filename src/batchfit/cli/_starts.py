@@ -49,6 +49,37 @@ def _robust_guess(model, data2, x2):
     return sub
 
 
+GUESS_ROWS = 1 << 15  # datasets per block of the guess (bounded temporaries)
+
+
+def _guess_in_blocks(model, data2, x2):
+    """The guess of every dataset, GUESS_ROWS at a time, or None where blocks
+    could differ from one whole guess (short or non-finite datasets, whose
+    starts come from the other datasets; per-dataset x)."""
+    n = data2.shape[0]
+    if n <= GUESS_ROWS or x2.ndim != 1:
+        return None
+    parts, lens = [], []
+    for i in range(0, n, GUESS_ROWS):
+        block = np.asarray(data2[i:i + GUESS_ROWS], dtype=float)
+        if not np.isfinite(block).all():
+            return None
+        try:
+            parts.append(_guess(model, block, x2))
+        except ValueError:
+            return None
+        lens.append(block.shape[0])
+    params = parts[0]
+    for name, p in params.items():
+        for field in ("value", "min", "max"):
+            vals = [getattr(q[name], field) for q in parts]
+            if not any(isinstance(v, np.ndarray) for v in vals) and len({repr(v) for v in vals}) == 1:
+                continue  # the same scalar in every block
+            setattr(p, field, np.concatenate([np.broadcast_to(np.asarray(v, dtype=float), (k,))
+                                              for v, k in zip(vals, lens)]))
+    return params
+
+
 def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
     """Parameters: the guess (per dataset; the group median for shared
     ones) or the model's defaults, then the ``--param`` fields."""
@@ -66,7 +97,9 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
         n = int(np.prod(lead))
         x = np.asarray(inp.x, dtype=float)
         x2 = x if x.ndim == 1 else np.broadcast_to(x, d.shape).reshape(n, m)
-        params = _robust_guess(model, d.reshape(n, m).astype(float), x2)
+        params = _guess_in_blocks(model, d.reshape(n, m), x2)
+        if params is None:
+            params = _robust_guess(model, d.reshape(n, m).astype(float, copy=False), x2)
         for p in params.values():
             new = {}
             for field in ("value", "min", "max"):

@@ -7,6 +7,13 @@ gives the largest chunk that does, and the fit streams through chunks
 generous: the working set of one LM step per fit is the residual, the
 transposed Jacobian and their products (about ``(n + 3) m`` numbers), the
 fit's own data, and the solver state.
+
+On a CPU the budget is planned from the host memory *available* now
+(``MemAvailable`` of ``/proc/meminfo`` on Linux; the free pages elsewhere;
+the physical memory if neither is known), not the total, and a chunk's
+working set is capped at ``CPU_CHUNK_BYTES``: beyond a few tens of thousands
+of fits a larger chunk is no faster on a CPU, it only holds more memory.
+``BATCHFIT_MEMORY_BUDGET`` (bytes, in the environment) overrides the budget.
 """
 
 from __future__ import annotations
@@ -18,13 +25,57 @@ import numpy as np
 
 BUDGET_FRACTION = 0.4  # of a device's memory that one batch may plan to use
 SAFETY = 3.0  # XLA temporaries, padding to a bucket, the statistics pass
+CPU_CHUNK_BYTES = 512 * 2**20  # planned working set of one chunk on a CPU at most
+MEMINFO = "/proc/meminfo"
+ENV_BUDGET = "BATCHFIT_MEMORY_BUDGET"
+
+
+def available_host_bytes(meminfo: str | None = None) -> int | None:
+    """Host memory available to a new allocation now, in bytes, or None.
+
+    Linux: ``MemAvailable`` (free memory plus what the kernel can reclaim
+    without swapping); elsewhere the free pages (``SC_AVPHYS_PAGES``).
+    """
+    try:
+        with open(MEMINFO if meminfo is None else meminfo, encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    kb = line.split()[1]
+                    return int(kb) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _total_host_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def env_budget() -> int | None:
+    """The budget set by ``BATCHFIT_MEMORY_BUDGET`` (bytes), or None."""
+    text = os.environ.get(ENV_BUDGET)
+    if text is None or text.strip() == "":
+        return None
+    try:
+        val = int(float(text))
+    except ValueError:
+        raise ValueError(f"{ENV_BUDGET}={text!r}: expected a number of bytes") from None
+    if val < 1:
+        raise ValueError(f"{ENV_BUDGET}={text!r}: expected a positive number of bytes")
+    return val
 
 
 def device_memory_bytes(devices) -> int | None:
     """Memory the batch may use on ``devices`` (summed), or None if unknown.
 
     Accelerators report their allocator's limit; a CPU device shares the
-    host's physical memory, counted once.
+    host's available memory (:func:`available_host_bytes`), counted once.
     """
     total = 0
     host = False
@@ -37,10 +88,12 @@ def device_memory_bytes(devices) -> int | None:
             total += int(stats["bytes_limit"])
         elif d.platform == "cpu" and not host:
             host = True
-            try:
-                total += os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-            except (ValueError, OSError, AttributeError):
+            mem = available_host_bytes()
+            if mem is None:
+                mem = _total_host_bytes()
+            if mem is None:
                 return None
+            total += mem
     return total or None
 
 
@@ -57,10 +110,14 @@ def auto_chunk_size(B: int, per_fit, m: int, n: int, itemsize: int, devices,
     the whole batch does (or the memory is unknown)."""
     need = bytes_per_fit(per_fit, B, m, n, itemsize)
     if budget is None:
+        budget = env_budget()
+    if budget is None:
         mem = device_memory_bytes(devices)
         if mem is None:
             return None
         budget = int(BUDGET_FRACTION * mem)
+        if all(getattr(d, "platform", None) == "cpu" for d in devices):
+            budget = min(budget, CPU_CHUNK_BYTES)
     if B * need <= budget:
         return None
     return max(1, budget // need)

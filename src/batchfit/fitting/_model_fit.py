@@ -42,13 +42,28 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
                               progress=progress)
     y = md.per_fit["y"]
     w = md.per_fit.get("weights", md.shared.get("weights"))
-    wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        best = np.where(wfull != 0, result._a["residual"] / np.where(wfull != 0, wfull, 1) + y, np.nan)
-    if "mask" in md.per_fit:
-        best = np.where(md.per_fit["mask"], best, np.nan)
+    best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
     indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
-    wfit = None if w is None else wfull  # per fit, like data (a broadcast view, no copy)
+    wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
                          mask=md.per_fit.get("mask"))
     return result
+
+
+def _best_fit(residual, y, w, mask, rows=1 << 14):
+    """The model at the solution, ``residual / w + y`` (NaN where a point is
+    masked or has weight 0), computed in row blocks: no (N, m) temporaries."""
+    best = np.empty(y.shape, dtype=np.result_type(residual, y))
+    for i in range(0, y.shape[0], rows):
+        s = slice(i, i + rows)
+        r, yy = residual[s], y[s]
+        if w is None:
+            b = r + yy
+        else:
+            ww = np.broadcast_to(w if w.ndim == 1 else w[s], yy.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(ww != 0, r / np.where(ww != 0, ww, 1) + yy, np.nan)
+        if mask is not None:
+            b = np.where(mask[s], b, np.nan)
+        best[s] = b
+    return best

@@ -37,7 +37,23 @@ def _to_array(a, name, dtype):
     if arr.dtype.kind == "b" and name.split("[")[0] == "data":
         raise TypeError(f"{name} is boolean (dtype bool): pass measured values as numbers "
                         "(e.g. data.astype(float) if 0/1 is really meant)")
-    return arr.astype(dtype, copy=True)
+    return _readonly(arr.astype(dtype, copy=False), a)
+
+
+def _readonly(arr, source):
+    """``arr`` itself when it is a new array; a read-only view when it shares
+    the caller's memory (no copy of large data, and no write can reach it)."""
+    if isinstance(source, np.ndarray) and np.shares_memory(arr, source):
+        arr = arr.view(np.ndarray)
+        arr.flags.writeable = False
+    return arr
+
+
+ROWS = 1 << 14  # rows per block of the whole-data checks (bounded temporaries)
+
+
+def _blocks(B):
+    return ((i, min(i + ROWS, B)) for i in range(0, B, ROWS))
 
 
 def _pad(rows, m, name, dtype, fill=0.0):
@@ -108,23 +124,33 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
         if np.any(wv < 0):
             raise ValueError("weights must be >= 0 (they multiply the residual, as 1/sigma)")
 
-    valid = np.ones_like(y, dtype=bool) if mask is None else mask.copy()
-    if w is not None:  # a zero weight masks its point (which may then hold NaN)
-        valid &= w != 0
-    bad = ~np.isfinite(y) & valid
-    if bad.any():
-        if nan_policy == "raise":
-            i, j = np.argwhere(bad)[0]
-            where = f"data[{i}, {j}]" if batched else f"data[{j}]"
-            raise ValueError(
-                f"data contains NaN or inf (first at {where}); pass nan_policy='omit' to mask "
-                "such points or 'propagate' to let those fits fail"
-            )
-        if nan_policy == "omit":
-            valid &= ~bad
-    if nan_policy != "propagate" or not valid.all():
+    # a (B, m) validity mask only when some point is invalid; checked in row
+    # blocks, so no full-size temporary is made for clean data
+    valid = None if mask is None else mask.copy()
+    for i0, i1 in _blocks(B):
+        ok = np.ones((i1 - i0, m), dtype=bool) if valid is None else valid[i0:i1]
+        if w is not None:  # a zero weight masks its point (which may then hold NaN)
+            ok = ok & ((w[i0:i1] if w.ndim == 2 else w) != 0)
+        bad = ~np.isfinite(y[i0:i1]) & ok
+        if bad.any():
+            if nan_policy == "raise":
+                i, j = np.argwhere(bad)[0]
+                where = f"data[{i0 + i}, {j}]" if batched else f"data[{j}]"
+                raise ValueError(
+                    f"data contains NaN or inf (first at {where}); pass nan_policy='omit' to mask "
+                    "such points or 'propagate' to let those fits fail"
+                )
+            if nan_policy == "omit":
+                ok = ok & ~bad
+        if valid is None and not ok.all():
+            valid = np.ones((B, m), dtype=bool)
+        if valid is not None:
+            valid[i0:i1] = ok
+    if valid is not None:
         y = np.where(valid, y, 0.0).astype(dtype)
-    if not valid.all():
         per_fit["mask"] = valid
+        ndata = valid.sum(axis=1)
+    else:
+        ndata = np.full(B, m)
     per_fit["y"] = y
-    return ModelData(B, batched, m, per_fit, shared, indep_fit, indep_shared, valid.sum(axis=1))
+    return ModelData(B, batched, m, per_fit, shared, indep_fit, indep_shared, ndata)

@@ -138,14 +138,34 @@ def _kind(path) -> str:
     return ext
 
 
+def _atomic(path, write, text: bool):
+    """Call ``write(fh)`` on a temporary file in ``path``'s folder, then rename it
+    to ``path`` (atomic): a failure or a kill midway leaves ``path`` as it was
+    (absent, or the previous file), never half written."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") if text else open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def save(result, path) -> None:
-    """Write ``result`` to ``path`` (.npz or .json, chosen by the suffix)."""
+    """Write ``result`` to ``path`` (.npz or .json, chosen by the suffix).
+
+    The file is written under a temporary name in the same folder and renamed
+    into place, so an interrupted save never leaves a half-written file.
+    """
     ext = _kind(path)
     d = to_dict(result)
     if ext == ".json":
         tree = _encode(d, lambda key, a: _json_array(a))
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(tree, fh, allow_nan=True)
+        _atomic(path, lambda fh: json.dump(tree, fh, allow_nan=True), text=True)
         return
     arrays = {}
 
@@ -154,5 +174,5 @@ def save(result, path) -> None:
         return key
 
     meta = _encode(d, keep)
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, __meta__=np.array(json.dumps(meta, allow_nan=False)), **arrays)
+    text = np.array(json.dumps(meta, allow_nan=False))
+    _atomic(path, lambda fh: np.savez_compressed(fh, __meta__=text, **arrays), text=False)
