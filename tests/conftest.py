@@ -33,3 +33,14 @@ def _release_compiled_code():
 
     jax.clear_caches()
     gc.collect()
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Fail the test if the solver (and so any compilation) is reached."""
+    import batchfit.engine._run as run_module
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the solver was reached: the error was not raised before compiling")
+
+    monkeypatch.setattr(run_module, "solve", boom)

@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import json
 import pickle
-import re
 from types import SimpleNamespace
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from checks import LINE, M, X, Y, line, raises
 
 import batchfit as bf
-import batchfit.engine._run as _fit_module
 from batchfit import ExprError, Model, Parameter, Parameters, create_params, minimize
 from batchfit.models import GaussianModel, LinearModel
 from batchfit.report._format import gformat
 
-M = 8
-X = np.linspace(0.0, 1.0, M)
-Y = 2.0 * X + 1.0
 
 
-def line(x, slope, intercept):
-    return slope * x + intercept
-
-
-LINE = Model(line)
-
-
-@pytest.fixture
-def no_solve(monkeypatch):
-    """Fail the test if the solver (and so any compilation) is reached."""
-
-    def boom(*args, **kwargs):
-        raise AssertionError("the solver was reached: the error was not raised before compiling")
-
-    monkeypatch.setattr(_fit_module, "solve", boom)
-
-
-def raises(exc, *fragments):
-    """pytest.raises whose message must contain every fragment literally."""
-    return pytest.raises(exc, match="(?s)" + "".join(f"(?=.*{re.escape(f)})" for f in fragments))
 
 
 # -- vary --------------------------------------------------------------------

@@ -37,6 +37,7 @@ import jax
 import numpy as np
 
 from ..results._base import ARRAYS
+from ..results._export import _atomic
 
 FORMAT = "batchfit-checkpoint"
 VERSION = 1
@@ -134,18 +135,9 @@ def _write(f, data: bytes):
 
 
 def _atomic_write(path, data: bytes):
-    """``path`` holds ``data`` afterwards, or is unchanged: a temporary file in
-    the same folder is written, synced and renamed over it."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            _write(f, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """``path`` holds ``data`` afterwards, or is unchanged (results/_export's
+    atomic write: a temporary file in the same folder, synced, renamed)."""
+    _atomic(path, lambda f: _write(f, data), text=False)
 
 
 class _Checkpoint:
