@@ -109,6 +109,6 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         spec=spec, template=template, method=method_label, batched=batched, extras=extras,
         status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
-        errorbars=st.errorbars & np.isin(status, [int(r) for r in RESULTS if r.success]),
+        errorbars=st.errorbars & np.isin(status, success_codes()),
         residual=st.residual, values=st.values, stderr_all=st.stderr,
     )

@@ -260,7 +260,7 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         ratio = np.maximum(_precision.repr_ratio(vals, err, free, dtype),
                            _precision.rounding_ratio(chisqr, ndata - nvarys, rounding))
         status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
-    success = np.isin(status, [int(c) for c in RESULTS if c.success])
+    success = np.isin(status, success_codes())
     err = np.where(ok[:, None, None], err, np.nan)
     for j, nm in enumerate(spec.names):
         if nm in spec.fixed:
