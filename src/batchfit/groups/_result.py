@@ -92,7 +92,8 @@ class GroupFitResult(StatusView):
         G = len(self)
         g = check_index(g, G, "GroupFitResult", "group", f"{G} groups")
         sl = slice(g, g + 1)
-        extras = {k: (v[sl] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == G else v)
+        cut = lambda v: v[sl] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == G else v  # noqa: E731
+        extras = {k: ({n: cut(a) for n, a in v.items()} if isinstance(v, dict) else cut(v))
                   for k, v in self.extras.items()}
         return GroupFitResult(
             layout=self._lay._replace(G=1, grouped=False), template=self._template, method=self.method,
@@ -177,12 +178,13 @@ class GroupFitResult(StatusView):
         cols["success"] = np.repeat(np.isin(st, [int(r) for r in RESULTS if r.success]), K)
         return pd.DataFrame(cols)
 
-    def plot(self, *, fig=None, max_datasets=8):
+    def plot(self, *, fig=None, max_datasets=8, **kwargs):
         """Data and best fit of every dataset of one group (up to
-        ``max_datasets``), residuals below; returns the Figure."""
-        from ..report._plot import plot_group
+        ``max_datasets``), residuals below; returns the Figure. Keywords:
+        see :func:`batchfit.report.plot_group`."""
+        from ..report._plot_group import plot_group
 
-        return plot_group(self, fig=fig, max_datasets=max_datasets)
+        return plot_group(self, fig=fig, max_datasets=max_datasets, **kwargs)
 
     def __repr__(self):
         kind = f"{len(self)} groups" if self.batched else "1 group"
@@ -210,4 +212,5 @@ def fit_extras(md, G, K, resid, model) -> dict:
         best = np.where(mask, best, np.nan)
     indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else np.broadcast_to(md.indep_shared[v], y.shape))
              for v in list(md.indep_fit) + list(md.indep_shared)}
-    return dict(best_fit=best, data=y, weights=w, mask=mask, residual=r, model=model, indep=indep)
+    weights = None if w is None else wfull  # (G, K, m), a broadcast view
+    return dict(best_fit=best, data=y, weights=weights, mask=mask, residual=r, model=model, indep=indep)

@@ -2,7 +2,9 @@
 summaries) and matplotlib figures."""
 
 from ._format import gformat
-from ._plot import plot_batch, plot_fit, plot_group
+from ._plot import plot_fit
+from ._plot_batch import plot_batch, plot_map
+from ._plot_group import plot_group
 from ._text import fit_report
 
-__all__ = ["fit_report", "gformat", "plot_batch", "plot_fit", "plot_group"]
+__all__ = ["fit_report", "gformat", "plot_batch", "plot_fit", "plot_group", "plot_map"]

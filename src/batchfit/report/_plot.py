@@ -1,12 +1,12 @@
-"""Matplotlib figures of fit results (optional: ``pip install batchfit[plot]``).
+"""Matplotlib figures of one fit (optional: ``pip install batchfit[plot]``).
 
 ``plot_fit`` draws one fit as lmfit's ``ModelResult.plot`` does: data with
 error bars (``1/weights``), the best fit and the initial model above, and the
-residual (model - data) below. A ``minimize`` result holds no data, only
-residuals: ``plot_fit`` then draws the residual against its index.
-``plot_batch`` summarises a batch: histograms of every varying or tied
-parameter and of the reduced chi-square over the successful fits, counts by
-status, and the worst fits (largest reduced chi-square).
+residual below: model - data as lmfit draws it, or normalised,
+(data - model)/sigma, the usual view of a weighted fit. A ``minimize``
+result holds no data, only residuals: ``plot_fit`` then draws the residual
+against its index. The batch, map and group figures are in
+``_plot_batch`` and ``_plot_group``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,47 @@ def _single(result, what):
     return result
 
 
+def pick_x(indep, model, shape):
+    """``(name, x)``: the model's first independent variable (in its
+    ``independent_vars`` order, then any other) whose values have ``shape``
+    once broadcast; ``(None, None)`` if none has."""
+    order = list(getattr(model, "independent_vars", ()) or ())
+    order += [n for n in indep if n not in order]
+    for name in order:
+        if name in indep and indep[name] is not None:
+            a = np.asarray(indep[name])
+            if a.ndim and np.issubdtype(a.dtype, np.number):
+                try:
+                    return name, np.broadcast_to(a, shape).astype(float)
+                except ValueError:
+                    continue
+    return None, None
+
+
+def check_scale(**axes):
+    for what, v in axes.items():
+        if v not in ("linear", "log", "symlog"):
+            raise ValueError(f"{what} must be 'linear', 'log' or 'symlog', got {v!r}")
+
+
+def sigma_of(w, redchi, shape):
+    """Per-point sigma: ``1/weights`` where weighted, else the fit's own
+    noise estimate ``sqrt(redchi)`` (NaN where a weight is 0)."""
+    if w is None:
+        return np.full(shape, np.sqrt(float(redchi)) if np.isfinite(redchi) else np.nan)
+    w = np.broadcast_to(np.asarray(w, dtype=float), shape)
+    with np.errstate(divide="ignore"):
+        return np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0), np.nan)
+
+
+def residual_of(y, best, sigma, normalize):
+    """``(values, label)``: model - data (lmfit's), or (data - model)/sigma."""
+    if normalize:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (y - best) / sigma, "(data - model)/σ"
+    return best - y, "residual"
+
+
 def _fit_data(res, with_init=True):
     """(x, xlabel, y, best, yerr, init) of a single Model fit, or None."""
     ex = res.extras
@@ -57,14 +98,11 @@ def _fit_data(res, with_init=True):
     w = _row(ex.get("weights"))
     yerr = None
     if w is not None and np.shape(w) == (m,):
-        with np.errstate(divide="ignore"):
-            yerr = np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0), np.nan)
+        yerr = sigma_of(w, np.nan, (m,))
     indep = {k: r for k, v in (ex.get("indep") or {}).items() if (r := _row(v)) is not None}
-    x, xlabel = np.arange(m, dtype=float), "point index"
-    if indep:
-        name, first = next(iter(indep.items()))
-        if np.shape(first) == (m,):
-            x, xlabel = np.asarray(first, dtype=float), name
+    xlabel, x = pick_x(indep, ex.get("model"), (m,))
+    if x is None:
+        x, xlabel = np.arange(m, dtype=float), "point index"
     init = _init_fit(res, indep, m) if with_init else None
     order = np.argsort(x[keep], kind="stable")
     pick = lambda a: None if a is None else a[keep][order]  # noqa: E731
@@ -83,12 +121,13 @@ def _init_fit(res, indep, m):
     return out.astype(float) if out.shape == (m,) else None
 
 
-def _title(res, name):
+def title_of(res, name):
     status = RESULTS(int(res.status))
     return f"{name}" + ("" if status.success else f" (status {status.name})")
 
 
-def plot_fit(result, *, fig=None, show_init=True, title=None):
+def plot_fit(result, *, fig=None, show_init=True, title=None, normalize=False, xscale="linear",
+             yscale="linear"):
     """Data, best fit and residuals of one fit; returns the Figure.
 
     Args:
@@ -98,6 +137,11 @@ def plot_fit(result, *, fig=None, show_init=True, title=None):
       show_init: also draw the model at the starting values (Model fits).
       title: figure title (default: the model's name and, for a failed
         fit, its status).
+      normalize: draw the residual as (data - model)/sigma, with sigma =
+        1/weights, or the fit's own noise estimate sqrt(redchi) when it has
+        no weights; by default model - data, as lmfit draws it.
+      xscale, yscale: ``"linear"``, ``"log"`` or ``"symlog"`` (``yscale``
+        applies to the data panel).
 
     A ``minimize`` result has no data: the residual is drawn against its
     index in one panel.
@@ -113,6 +157,7 @@ def plot_fit(result, *, fig=None, show_init=True, title=None):
       >>> plt.close(fig)
     """
     plt = _pyplot()
+    check_scale(xscale=xscale, yscale=yscale)
     res = _single(result, "plot")
     fig = plt.figure(figsize=(6.4, 6.0)) if fig is None else fig
     data = _fit_data(res, with_init=show_init)
@@ -124,7 +169,7 @@ def plot_fit(result, *, fig=None, show_init=True, title=None):
         ax.axhline(0.0, color="0.5", lw=1)
         ax.plot(np.arange(r.size), r, "o", ms=3, label="residual")
         ax.set(xlabel="residual index", ylabel="residual",
-               title=title or _title(res, f"{res.method} fit (minimize: residual only)"))
+               title=title or title_of(res, f"{res.method} fit (minimize: residual only)"))
         return fig
     x, xlabel, y, best, yerr, init = data
     gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.08)
@@ -137,149 +182,20 @@ def plot_fit(result, *, fig=None, show_init=True, title=None):
     if show_init and init is not None:
         ax.plot(x, init, "--", color="0.6", label="init fit")
     ax.plot(x, best, "-", lw=2, label="best fit")
-    ax.set(ylabel="y", title=_title(res, name) if title is None else title)
+    ax.set(ylabel="y", title=title_of(res, name) if title is None else title, xscale=xscale,
+           yscale=yscale)
     ax.legend(loc="best")
     ax.tick_params(labelbottom=False)
     axr.axhline(0.0, color="0.5", lw=1)
-    if yerr is not None:
-        axr.errorbar(x, best - y, yerr=yerr, fmt="o", ms=3, lw=1)
+    sig = yerr if yerr is not None else sigma_of(None, res.redchi, y.shape)
+    r, rlabel = residual_of(y, best, sig, normalize)
+    if yerr is not None and not normalize:
+        axr.errorbar(x, r, yerr=yerr, fmt="o", ms=3, lw=1)
+    elif normalize:
+        axr.plot(x, r, "o", ms=3)
+        for s in (-1, 1):
+            axr.axhline(s, color="0.7", lw=0.8, ls=":")
     else:
-        axr.plot(x, best - y, "o", ms=3)
-    axr.set(xlabel=xlabel, ylabel="residual")
-    return fig
-
-
-def _hist(ax, v, bins, log_ok=False):
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
-        return
-    lo, hi = float(v.min()), float(v.max())
-    scale = max(abs(lo), abs(hi), 1e-300)
-    if hi - lo <= 1e-9 * scale:  # (nearly) one value: one bin around it
-        ax.hist(v, bins=1, range=(lo - 1e-6 * scale, hi + 1e-6 * scale))
-    elif log_ok and lo > 0 and hi > 100 * lo:
-        ax.hist(v, bins=np.geomspace(v.min(), v.max(), bins + 1))
-        ax.set_xscale("log")
-    else:
-        ax.hist(v, bins=bins)
-
-
-def plot_batch(result, *, n_worst=4, bins=30, fig=None):
-    """Overview of a batch of fits; returns the Figure.
-
-    Panels: a histogram of each varying or tied parameter and of ``redchi``
-    over the successful fits, a bar chart of the number of fits per status,
-    and the ``n_worst`` fits with the largest reduced chi-square (non-finite
-    first): data and best fit for Model fits, the residual otherwise.
-
-    Example:
-      >>> import matplotlib; matplotlib.use("Agg")
-      >>> import matplotlib.pyplot as plt, numpy as np, batchfit as bf
-      >>> x = np.linspace(0, 1, 21)
-      >>> data = np.outer([1.0, 2.0, 3.0], x) + 0.1 * np.cos(7 * x)
-      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(data, x=x, a=1, b=0)
-      >>> fig = res.plot_batch(n_worst=2)
-      >>> [ax.get_title() for ax in fig.axes][:4]
-      ['a', 'b', 'redchi', 'status']
-      >>> plt.close(fig)
-    """
-    plt = _pyplot()
-    if int(n_worst) < 0:
-        raise ValueError(f"plot_batch: n_worst must be >= 0, got {n_worst!r}")
-    spec = result._spec
-    a = result._a
-    N = len(result)
-    ok = np.isin(a["status"], [int(r) for r in RESULTS if r.success])
-    names = [n for n in spec.names if n not in spec.fixed]
-    k_worst = min(int(n_worst), N)
-    ncols = 4
-    n_top = len(names) + 2
-    rows_top = -(-n_top // ncols)
-    rows = rows_top + -(-k_worst // ncols)
-    fig = plt.figure(figsize=(3.2 * ncols, 2.6 * rows), layout="constrained") if fig is None else fig
-    gs = fig.add_gridspec(rows, ncols)
-    cells = [gs[i // ncols, i % ncols] for i in range(n_top)]
-    cells += [gs[rows_top + i // ncols, i % ncols] for i in range(k_worst)]
-    for c, n in zip(cells, names):
-        ax = fig.add_subplot(c)
-        _hist(ax, a["values"][ok, spec.names.index(n)].astype(float), bins)
-        ax.set(title=n, xlabel="value" + (" (tied)" if n not in spec.free else ""), ylabel="fits")
-    ax = fig.add_subplot(cells[len(names)])
-    _hist(ax, a["redchi"][ok].astype(float), bins, log_ok=True)
-    ax.set(title="redchi", xlabel="reduced chi-square", ylabel="fits")
-    ax = fig.add_subplot(cells[len(names) + 1])
-    counts = result.summary_counts()
-    labels = list(counts)
-    ax.bar(range(len(labels)), [counts[s] for s in labels],
-           color=["tab:green" if RESULTS[s].success else "tab:red" for s in labels])
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    ax.set(title="status", ylabel="fits")
-    rc = np.where(np.isfinite(a["redchi"]), a["redchi"], np.inf)
-    worst = np.argsort(-rc, kind="stable")[:k_worst]
-    for c, i in zip(cells[n_top:], worst):
-        _worst_panel(fig.add_subplot(c), result[int(i)], int(i))
-    fig.suptitle(f"{N} fits, {int(ok.sum())} succeeded ({result.method})")
-    return fig
-
-
-def _worst_panel(ax, res, i):
-    data = _fit_data(res, with_init=False)
-    if data is None:
-        r = np.asarray(res.residual, dtype=float)
-        ax.plot(np.arange(r.size), r, "o", ms=2)
-        ax.set(xlabel="residual index", ylabel="residual")
-    else:
-        x, xlabel, y, best, _, _ = data
-        ax.plot(x, y, "o", ms=2)
-        ax.plot(x, best, "-")
-        ax.set(xlabel=xlabel, ylabel="y")
-    ax.set_title(_title(res, f"fit {i}: redchi {float(res.redchi):.3g}"), fontsize=9)
-
-
-def plot_group(result, *, fig=None, max_datasets=8):
-    """One shared-parameter group: each dataset's data (points) and best fit
-    (line, same colour) above, residuals (model - data) below; returns the
-    Figure. Masked points are not drawn.
-
-    Example:
-      >>> import matplotlib; matplotlib.use("Agg")
-      >>> import matplotlib.pyplot as plt, numpy as np, batchfit as bf
-      >>> x = np.linspace(0, 1, 21)
-      >>> data = np.stack([2 * x + 1, 2 * x + 3]) + 0.05 * np.cos(9 * x)
-      >>> res = bf.Model(lambda x, a, b: a * x + b).fit(data, x=x, a=1, b=0, shared=["a"])
-      >>> fig = res.plot()
-      >>> [ax.get_ylabel() for ax in fig.axes], len(fig.axes[0].lines)
-      (['y', 'residual'], 4)
-      >>> plt.close(fig)
-    """
-    plt = _pyplot()
-    if result.batched and len(result) != 1:
-        raise ValueError(f"plot draws one group; this result holds {len(result)} groups: "
-                         "use result[g].plot()")
-    res = result if not result.batched else result[0]
-    y, best = np.asarray(res.data, dtype=float), np.asarray(res.best_fit, dtype=float)
-    indep = res.extras.get("indep") or {}
-    name = next(iter(indep), None)
-    x = np.asarray(indep[name])[0] if name else np.broadcast_to(np.arange(y.shape[-1]), y.shape)
-    mask = res.extras.get("mask")
-    mask = np.ones(y.shape, bool) if mask is None else np.asarray(mask)[0]
-    fig = plt.figure(figsize=(6.4, 6.0)) if fig is None else fig
-    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.08)
-    ax = fig.add_subplot(gs[0])
-    axr = fig.add_subplot(gs[1], sharex=ax)
-    for k in range(min(y.shape[0], max_datasets)):
-        sel = mask[k]
-        order = np.argsort(x[k][sel])
-        xk, yk, bk = x[k][sel][order], y[k][sel][order], best[k][sel][order]
-        (pts,) = ax.plot(xk, yk, "o", ms=3, alpha=0.6, label=f"data {k}")
-        ax.plot(xk, bk, "-", lw=2, color=pts.get_color())
-        axr.plot(xk, bk - yk, "o", ms=3, color=pts.get_color())
-    model = res.extras.get("model")
-    shared = ", ".join(res.shared_names)
-    ax.set(ylabel="y", title=f"{getattr(model, 'name', 'group')} (shared: {shared})")
-    ax.legend(loc="best", fontsize="small")
-    ax.tick_params(labelbottom=False)
-    axr.axhline(0.0, color="0.5", lw=1)
-    axr.set(xlabel=name or "index", ylabel="residual")
+        axr.plot(x, r, "o", ms=3)
+    axr.set(xlabel=xlabel, ylabel=rlabel)
     return fig

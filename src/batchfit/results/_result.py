@@ -151,9 +151,16 @@ class FitResult(StatusView):
     def plot_batch(self, **kwargs):
         """Overview of a batch (matplotlib Figure); see
         :func:`batchfit.report.plot_batch`."""
-        from ..report._plot import plot_batch
+        from ..report._plot_batch import plot_batch
 
         return plot_batch(self, **kwargs)
+
+    def plot_map(self, name, shape, **kwargs):
+        """A map of parameter (or statistic) ``name`` over an image-shaped
+        batch, failed fits blank; see :func:`batchfit.report.plot_map`."""
+        from ..report._plot_batch import plot_map
+
+        return plot_map(self, name, shape, **kwargs)
 
 
 def _cut_dict(d, i, n):
