@@ -186,3 +186,15 @@ def test_parameter_map_with_colour_bar_and_failed_fits_blank():
         res.plot_map("a", shape=(3, 5))
     with pytest.raises(ValueError, match="'amp' is not a parameter or statistic"):
         res.plot_map("amp", shape=(ny, nx))
+
+
+def test_statistics_are_offered_by_tab_completion():
+    x = np.linspace(0, 1, 10)
+    model = bf.Model(line_model)
+    res = model.fit(np.stack([2 * x, 3 * x]), model.make_params(a=1, b=0), x=x)
+    for r in (res, res[0]):
+        assert {"chisqr", "redchi", "aic", "bic", "nfev", "status", "best_fit", "residual"} <= set(dir(r))
+        for name in ("chisqr", "redchi", "best_fit"):
+            getattr(r, name)
+    g = model.fit(np.stack([2 * x, 3 * x + 1]), model.make_params(a=1, b=0), x=x, shared=["a"])
+    assert {"chisqr", "redchi", "aic", "bic", "best_fit", "data"} <= set(dir(g))

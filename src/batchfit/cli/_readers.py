@@ -107,7 +107,7 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise CLIError("reading .h5 files needs h5py (pip install h5py); or convert to .npz") from None
+        raise CLIError("reading .h5 files needs h5py (pip install batchfit[hdf5]); or convert to .npz") from None
     return h5py
 
 

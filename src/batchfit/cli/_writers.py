@@ -104,10 +104,10 @@ def _check_out(path):
         raise CLIError(f"--out {path!r}: folder {folder!r} does not exist")
     if ext == ".parquet":
         if importlib.util.find_spec("pandas") is None:
-            raise CLIError("--out .parquet needs pandas and pyarrow (pip install pandas pyarrow); "
+            raise CLIError("--out .parquet needs pandas and pyarrow (pip install batchfit[parquet]); "
                            "or write .csv, .npz or .json")
         if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
-            raise CLIError("--out .parquet needs pyarrow or fastparquet (pip install pyarrow); "
+            raise CLIError("--out .parquet needs pyarrow or fastparquet (pip install batchfit[parquet]); "
                            "or write .csv, .npz or .json")
 
 

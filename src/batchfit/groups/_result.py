@@ -106,6 +106,10 @@ class GroupFitResult(StatusView):
             covar=None if self._covar is None else self._covar[sl], var_names=self.var_names,
             solver=self.solver, extras=extras)
 
+    def __dir__(self):
+        # statistics and extras are served by __getattr__: list them for tab completion
+        return sorted(set(super().__dir__()) | set(self._stats) | set(self.extras))
+
     def __getattr__(self, key):
         if key.startswith("_"):
             raise AttributeError(key)

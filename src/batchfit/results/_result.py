@@ -65,6 +65,10 @@ class FitResult(StatusView):
             return v if (self.batched or not isinstance(v, np.ndarray)) else v[0]
         raise AttributeError(f"FitResult has no attribute {key!r}")
 
+    def __dir__(self):
+        # the per-fit arrays and extras are served by __getattr__: list them for tab completion
+        return sorted(set(super().__dir__()) | set(ARRAYS) | set(self.extras))
+
     # -- derived --------------------------------------------------------
     @property
     def _status(self):
