@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-DATA_SUFFIXES = (".npy", ".npz", ".csv", ".h5", ".hdf5")
+DATA_SUFFIXES = (".npy", ".npz", ".csv", ".h5", ".hdf5", ".zarr")
 OUT_SUFFIXES = (".csv", ".parquet", ".npz", ".json")
 FIELDS = ("value", "min", "max", "vary", "expr")
 PROG = "batchfit fit"

@@ -1,7 +1,8 @@
-"""Reading the data, x and weights files of ``batchfit fit`` (.npy, .npz, .csv, .h5).
+"""Reading the data, x and weights files of ``batchfit fit`` (.npy, .npz, .csv, .h5, .zarr).
 
 A .npy file is memory-mapped, not read: with the automatic chunk size a file
-larger than the memory budget streams through the fit chunk by chunk.
+larger than the memory budget streams through the fit chunk by chunk. HDF5
+datasets and Zarr arrays stream the same way (``_stream``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 import numpy as np
 
+from . import _stream
 from ._args import DATA_SUFFIXES, PROG, CLIError
 
 
@@ -26,6 +28,8 @@ def _looks_like_file(text):
 def _check_file(path, role):
     if not os.path.exists(path):
         raise CLIError(f"{role} file {path!r} not found")
+    if _suffix(path) == ".zarr":
+        return
     if not os.path.isfile(path):
         raise CLIError(f"{role} {path!r} is not a file")
     if _suffix(path) not in DATA_SUFFIXES:
@@ -54,11 +58,13 @@ def _read_npy(path):
 
 
 class _Container:
-    """Named arrays of a .npz or .h5 file."""
+    """Named arrays of a .npz or .h5 file or a .zarr store."""
 
     def __init__(self, path):
         self.path = path
-        if _suffix(path) == ".npz":
+        if _suffix(path) == ".zarr":
+            self.names = _stream.zarr_names(path)
+        elif _suffix(path) == ".npz":
             try:
                 with np.load(path, allow_pickle=False) as z:
                     self.names = list(z.files)
@@ -87,9 +93,11 @@ class _Container:
                     return _numeric(z[key], where)
             except ValueError as err:
                 raise CLIError(f"{where}: cannot read ({err}); object arrays are refused") from None
+        if _suffix(self.path) == ".zarr":
+            return _stream.zarr_array(self.path, key)
         h5py = _h5py()
         with h5py.File(self.path, "r") as f:
-            return _numeric(f[key][()], where)
+            return _stream.h5_array(f, key, self.path)
 
     def pick(self, key, option, default):
         """Array ``key``; else ``default`` if present; else the only array."""
@@ -155,7 +163,7 @@ def _read_any(path, role, key=None, key_option="--data-key", default_key="data")
     ext = _suffix(path)
     if ext == ".npy":
         return _read_npy(path)
-    if ext in (".npz", ".h5", ".hdf5"):
+    if ext in (".npz", ".h5", ".hdf5", ".zarr"):
         return _Container(path).pick(key, key_option, default_key)
     _, a = _read_csv(path)
     return a[0] if a.shape[0] == 1 else a
