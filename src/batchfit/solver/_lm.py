@@ -163,7 +163,9 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     is taken instead, so a fit ends on full Gauss-Newton steps. Coordinates
     folded by an active bound carry the curvature the GN model misses
     (:func:`fold_curvature`), so a parameter on its bound neither stalls
-    the fit nor blocks its convergence tests.
+    the fit nor blocks its convergence tests. A fit that ends suspect
+    (stalled, or a column collapsed) is run once more from its start with
+    heavier damping (``_restart.py``).
     """
     kind = cfg.linear_solver
     dtype = s.theta.dtype
