@@ -83,6 +83,15 @@ def test_no_success_on_a_bound_saddle(linear_solver):
     for name, true in [("g1_center", 1.1), ("g1_sigma", 2.4), ("g2_center", 2.5), ("bkg_c", 1.01)]:
         assert abs(r.params[name].value - true) < 1e-9
     assert r.nfev < 200  # lmfit: 95
+    if linear_solver == "cholesky":
+        # the first run alone (restart=False, the old behaviour) stays on the bound
+        first = mod.fit(y, p, x=x, config=bf.LMConfig(restart=False))
+        assert first.params["g1_center"].value > 1.5 - 1e-6 and first.chisqr > 1.0
+
+
+def test_restart_option_is_checked():
+    with pytest.raises(TypeError, match="restart must be True or False"):
+        bf.LMConfig(restart=1)
 
 
 def gauss_c(x, cen, sigma, amp, const):

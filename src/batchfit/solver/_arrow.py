@@ -164,8 +164,9 @@ def arrow_init(resid_d, cfg: LMConfig, ts, tl, args, shared) -> ArrowState:
     status = jnp.where(_finite(blk), jnp.where(blk.chi2 == 0, RESULTS.ZERO_RESIDUAL, RESULTS.RUNNING),
                        RESULTS.NONFINITE_START).astype(jnp.int32)
     one = jnp.ones((), ts.dtype)
-    return with_restart(ArrowState(ts, tl, blk, jnp.where(cs > 0, cs, 1.0), jnp.where(cl > 0, cl, 1.0),
-                                   cfg.tau * one, 2.0 * one, jnp.int32(1), status))
+    s = ArrowState(ts, tl, blk, jnp.where(cs > 0, cs, 1.0), jnp.where(cl > 0, cl, 1.0),
+                   cfg.tau * one, 2.0 * one, jnp.int32(1), status)
+    return with_restart(s) if cfg.restart else s
 
 
 def _step_for(blk, Ds, Dl, lam):
@@ -231,8 +232,9 @@ def arrow_step(resid_d, cfg: LMConfig, s: ArrowState, args, shared) -> ArrowStat
         Dl=jnp.where(accept, jnp.maximum(s.Dl, ncl), s.Dl),
         lam=lam_new.astype(dtype), nu=nu_new.astype(dtype), nfev=nfev, status=status,
         restart=s.restart)
-    collapsed = jnp.any(ncs < SUSPECT * new.Ds) | jnp.any(ncl < SUSPECT * new.Dl)
-    new = after_step(new, running, collapsed, lambda t: t.blk.chi2, cfg.ftol)
+    if cfg.restart:
+        collapsed = jnp.any(ncs < SUSPECT * new.Ds) | jnp.any(ncl < SUSPECT * new.Dl)
+        new = after_step(new, running, collapsed, lambda t: t.blk.chi2, cfg.ftol)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)
 
 

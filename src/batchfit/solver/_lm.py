@@ -150,7 +150,7 @@ def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
     one = jnp.ones((), theta0.dtype)
     s = LMState(theta0, chi2, M, v, D, jnp.zeros_like(D), cfg.tau * one, 2.0 * one,
                 jnp.int32(1), status)
-    return s if cfg.method == "gauss_newton" else with_restart(s)
+    return with_restart(s) if (cfg.restart and cfg.method == "lm") else s
 
 
 def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
@@ -331,6 +331,6 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         status=status,
         restart=s.restart,
     )
-    if not gn:  # a suspect end (stalled, or a column collapsed) is run again once
+    if not gn and cfg.restart:  # a suspect end (stalled, or a column collapsed) is run again once
         new = after_step(new, running, jnp.any(cn < SUSPECT * D_new), lambda t: t.chi2, cfg.ftol)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)
