@@ -18,13 +18,14 @@ memory are linear in K. Every step here is for ONE problem; G problems
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from ._config import LMConfig
 from ._lm import DSCALE_FLOOR, _ACCEPT
+from ._restart import SUSPECT, after_step, with_restart
 from ._results import RESULTS
 from ._smallla import cholesky_apply, cholesky_factor
 
@@ -48,6 +49,7 @@ class ArrowState(NamedTuple):
     nu: jax.Array
     nfev: jax.Array
     status: jax.Array
+    restart: Any = None  # _restart.Restart (see _lm.py)
 
 
 def _chunk_size():
@@ -162,8 +164,9 @@ def arrow_init(resid_d, cfg: LMConfig, ts, tl, args, shared) -> ArrowState:
     status = jnp.where(_finite(blk), jnp.where(blk.chi2 == 0, RESULTS.ZERO_RESIDUAL, RESULTS.RUNNING),
                        RESULTS.NONFINITE_START).astype(jnp.int32)
     one = jnp.ones((), ts.dtype)
-    return ArrowState(ts, tl, blk, jnp.where(cs > 0, cs, 1.0), jnp.where(cl > 0, cl, 1.0),
-                      cfg.tau * one, 2.0 * one, jnp.int32(1), status)
+    s = ArrowState(ts, tl, blk, jnp.where(cs > 0, cs, 1.0), jnp.where(cl > 0, cl, 1.0),
+                   cfg.tau * one, 2.0 * one, jnp.int32(1), status)
+    return with_restart(s) if cfg.restart else s
 
 
 def _step_for(blk, Ds, Dl, lam):
@@ -227,7 +230,11 @@ def arrow_step(resid_d, cfg: LMConfig, s: ArrowState, args, shared) -> ArrowStat
         ts=jnp.where(accept, s.ts + ps, s.ts), tl=jnp.where(accept, s.tl + pl, s.tl), blk=keep,
         Ds=jnp.where(accept, jnp.maximum(s.Ds, ncs), s.Ds),
         Dl=jnp.where(accept, jnp.maximum(s.Dl, ncl), s.Dl),
-        lam=lam_new.astype(dtype), nu=nu_new.astype(dtype), nfev=nfev, status=status)
+        lam=lam_new.astype(dtype), nu=nu_new.astype(dtype), nfev=nfev, status=status,
+        restart=s.restart)
+    if cfg.restart:
+        collapsed = jnp.any(ncs < SUSPECT * new.Ds) | jnp.any(ncl < SUSPECT * new.Dl)
+        new = after_step(new, running, collapsed, lambda t: t.blk.chi2, cfg.ftol)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)
 
 

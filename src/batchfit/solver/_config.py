@@ -39,6 +39,10 @@ class LMConfig:
         there are several (one device, or a ``jax.default_device``
         setting: no sharding); an int ``k``: the first ``k`` local devices
         (``1`` turns sharding off); a sequence of ``jax.Device``: those.
+      restart: run a fit that ends suspect (stalled, or converged with a
+        Jacobian column collapsed: a parameter that stopped acting) once
+        more from its start with 100x the initial damping, and keep the
+        better run (default True; ``lm`` only).
       threads: on one CPU device, how many threads step parts of a batch
         concurrently (XLA runs each program on one thread). ``None``
         (default): every core this process may use; ``1``: one thread.
@@ -55,6 +59,7 @@ class LMConfig:
     linear_solver: str = "cholesky"
     devices: object = None
     threads: int | None = None
+    restart: bool = True
 
     def __post_init__(self):
         d = self.devices
@@ -66,6 +71,8 @@ class LMConfig:
         if t is not None and (isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer))
                               or t < 1):
             raise ValueError(f"threads must be None or an int >= 1, got {t!r}")
+        if not isinstance(self.restart, (bool, np.bool_)):
+            raise TypeError(f"restart must be True or False, got {self.restart!r}")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         for name in ("ftol", "xtol"):

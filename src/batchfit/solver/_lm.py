@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from . import _linsolve as ls
 from ._config import LMConfig
+from ._restart import SUSPECT, after_step, with_restart
 from ._results import RESULTS, LMState
 
 _ACCEPT = 0.1  # minimum gain ratio for an accepted step (MINPACK: 1e-4)
@@ -147,8 +148,9 @@ def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
         RESULTS.NONFINITE_START,
     ).astype(jnp.int32)
     one = jnp.ones((), theta0.dtype)
-    return LMState(theta0, chi2, M, v, D, jnp.zeros_like(D), cfg.tau * one, 2.0 * one,
-                   jnp.int32(1), status)
+    s = LMState(theta0, chi2, M, v, D, jnp.zeros_like(D), cfg.tau * one, 2.0 * one,
+                jnp.int32(1), status)
+    return with_restart(s) if (cfg.restart and cfg.method == "lm") else s
 
 
 def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
@@ -161,7 +163,9 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     is taken instead, so a fit ends on full Gauss-Newton steps. Coordinates
     folded by an active bound carry the curvature the GN model misses
     (:func:`fold_curvature`), so a parameter on its bound neither stalls
-    the fit nor blocks its convergence tests.
+    the fit nor blocks its convergence tests. A fit that ends suspect
+    (stalled, or a column collapsed) is run once more from its start with
+    heavier damping (``_restart.py``).
     """
     kind = cfg.linear_solver
     dtype = s.theta.dtype
@@ -313,16 +317,20 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         RESULTS.RUNNING,
     ).astype(jnp.int32)
 
+    D_new = jnp.where(accept, jnp.maximum(Dmax, cn), Dmax)
     new = LMState(
         theta=jnp.where(accept, theta_new, s.theta),
         chi2=chi2_acc,
         A=M_acc,
         g=v_acc,
-        D=jnp.where(accept, jnp.maximum(Dmax, cn), Dmax),
+        D=D_new,
         C=C_new.astype(dtype),
         lam=lam_new.astype(dtype),
         nu=nu_new.astype(dtype),
         nfev=nfev,
         status=status,
+        restart=s.restart,
     )
+    if not gn and cfg.restart:  # a suspect end (stalled, or a column collapsed) is run again once
+        new = after_step(new, running, jnp.any(cn < SUSPECT * D_new), lambda t: t.chi2, cfg.ftol)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)

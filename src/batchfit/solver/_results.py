@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 
@@ -85,3 +85,4 @@ class LMState(NamedTuple):
     nu: jax.Array  # () Nielsen's damping growth factor
     nfev: jax.Array  # () residual+Jacobian evaluations
     status: jax.Array  # () int32 RESULTS code; 0 while running
+    restart: Any = None  # _restart.Restart: the start and the first run, for one restart
