@@ -224,7 +224,7 @@ class Parameter(NumberLike):
         p._params = None
         return p
 
-    def copy(self) -> "Parameter":
+    def copy(self) -> Parameter:
         """An independent copy (of the same class). A copy of a tied
         parameter holds the tie's current value until it is put in a
         :class:`Parameters`."""

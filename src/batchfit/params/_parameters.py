@@ -141,14 +141,14 @@ class Parameters(dict):
         """JSON in lmfit's layout (``lmfit.Parameters().loads`` reads it)."""
         return _json.dumps(self, **kws)
 
-    def loads(self, s, **kws) -> "Parameters":
+    def loads(self, s, **kws) -> Parameters:
         """Replace the contents with JSON from :meth:`dumps` (or lmfit's)."""
         return _json.loads(self, s, **kws)
 
     def dump(self, fp, **kws) -> int:
         return fp.write(self.dumps(**kws))
 
-    def load(self, fp, **kws) -> "Parameters":
+    def load(self, fp, **kws) -> Parameters:
         return self.loads(fp.read(), **kws)
 
     @staticmethod
@@ -189,7 +189,7 @@ class Parameters(dict):
         out.update({k: p._raw_copy() for k, p in other.items()})
         return out
 
-    def copy(self) -> "Parameters":
+    def copy(self) -> Parameters:
         """An independent copy (of the same class); ties are evaluated in it."""
         out = type(self).__new__(type(self))
         dict.__init__(out)
@@ -226,7 +226,7 @@ class Parameters(dict):
         print("\n".join(pretty_lines(self, colwidth, precision, fmt, columns)))
 
     @classmethod
-    def from_lmfit(cls, lmfit_params) -> "Parameters":
+    def from_lmfit(cls, lmfit_params) -> Parameters:
         """Parameters from an ``lmfit.Parameters``: value, min, max, vary,
         expr and stderr (where set) of each, in order.
 
