@@ -236,6 +236,16 @@ class Parameter(NumberLike):
 
     __copy__ = copy
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_params"] = None  # the Parameters holding it links it again when it is added
+        if self._expr is not None:
+            state["_value"] = self._safe_value()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
     def __deepcopy__(self, memo):
         return self.copy()
 
