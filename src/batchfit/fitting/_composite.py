@@ -45,6 +45,7 @@ class CompositeModel(Model):
         self.nan_policy = nan_policy or left.nan_policy
         self.independent_vars = left.independent_vars + [
             v for v in right.independent_vars if v not in left.independent_vars]
+        self._indep_defaults = {**right._indep_defaults, **left._indep_defaults}
         self.independent_vars_defvals = {**right.independent_vars_defvals, **left.independent_vars_defvals}
         self.param_names = left.param_names + right.param_names
         self._defaults = {**left._defaults, **right._defaults}
@@ -86,13 +87,13 @@ class CompositeModel(Model):
         return f"<batchfit.CompositeModel: {self.name}>"
 
     def _with_options(self, static: dict):
-        if not any(v in static for v in self.independent_vars) and not self.independent_vars_defvals:
+        if not any(v in static for v in self.independent_vars) and not self._indep_defaults:
             return self
         m = copy.copy(self)
         m.left, m.right = self.left._with_options(static), self.right._with_options(static)
         m.independent_vars = m.left.independent_vars + [
             v for v in m.right.independent_vars if v not in m.left.independent_vars]
-        m.independent_vars_defvals = {}
+        m._indep_defaults = {}
         m.eval_fn = CompositeFunction(self.op, m.left.eval_fn, m.right.eval_fn)
         m.func = m.eval_fn
         return m

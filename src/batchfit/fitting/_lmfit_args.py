@@ -27,8 +27,8 @@ def static_options(model, kwargs) -> dict:
         if v in kwargs:
             if is_static(kwargs[v]):
                 out[v] = kwargs[v]
-        elif v in model.independent_vars_defvals:
-            out[v] = model.independent_vars_defvals[v]
+        elif v in model._indep_defaults:
+            out[v] = model._indep_defaults[v]
     return out
 
 

@@ -70,8 +70,11 @@ class Model:
         self._func_allargs = list(sig.args)
         self._func_haskeywords = sig.haskeywords
         self._roots = list(sig.roots)
-        self.def_vals = {r: sig.defaults[r] for r in sig.roots if r in sig.defaults
-                         and sig.defaults[r] is not None}
+        self._root_defaults = {r: sig.defaults[r] for r in sig.roots if r in sig.defaults
+                               and sig.defaults[r] is not None}
+        # lmfit's def_vals: numeric defaults of func (none when param_names is given)
+        self.def_vals = {} if param_names is not None else {
+            a: d for a, d in sig.defaults.items() if isinstance(d, (int, float)) and not isinstance(d, bool)}
         self.param_hints = {}
         options = {}
         for k, v in opts.items():
@@ -88,7 +91,9 @@ class Model:
             raise TypeError(f"Model {self._name!r}: options must be hashable (str, bool, "
                             f"numbers, tuples), got {options}") from None
         self.opts = options
-        self.independent_vars_defvals = {v: options.get(v, d) for v, d in sig.indep_defaults.items()}
+        self._indep_defaults = {v: options.get(v, d) for v, d in sig.indep_defaults.items()}
+        # lmfit lists these only for the independent variables it found itself
+        self.independent_vars_defvals = dict(self._indep_defaults) if independent_vars is None else {}
         self._prefix = ""
         self.prefix = prefix
 
@@ -110,10 +115,10 @@ class Model:
         _hints.reprefix_hints(self.param_hints, self._roots + list(self.param_hints), self._prefix, prefix)
         self._prefix = prefix
         self.param_names = names
-        self._defaults = {prefix + r: v for r, v in self.def_vals.items()}
+        self._defaults = {prefix + r: v for r, v in self._root_defaults.items()}
         self._optional = {prefix + r for r in self._roots if r in self._sig.defaults}  # func has a default
-        indep = tuple(v for v in self.independent_vars if v not in self.independent_vars_defvals)
-        fixed = {**self.independent_vars_defvals, **self.opts}
+        indep = tuple(v for v in self.independent_vars if v not in self._indep_defaults)
+        fixed = {**self._indep_defaults, **self.opts}
         self.eval_fn = ModelFunction(self.func, prefix, tuple(self._roots), indep,
                                      tuple(sorted(fixed.items())))
 
@@ -135,12 +140,12 @@ class Model:
         """This model with the independent variables in ``static`` compiled
         in as fixed options (the others stay arrays)."""
         fixed = {v: static[v] for v in self.independent_vars if v in static}
-        if not fixed and not self.independent_vars_defvals:
+        if not fixed and not self._indep_defaults:
             return self
         m = copy.copy(self)
         m.independent_vars = [v for v in self.independent_vars if v not in fixed]
-        m.independent_vars_defvals = {}
-        opts = {**self.independent_vars_defvals, **self.opts, **fixed}
+        m._indep_defaults = {}
+        opts = {**self._indep_defaults, **self.opts, **fixed}
         m.eval_fn = ModelFunction(self.func, self._prefix, tuple(self._roots), tuple(m.independent_vars),
                                   tuple(sorted(opts.items())))
         return m
