@@ -213,7 +213,7 @@ def test_pandas_series_aligned_by_index_as_lmfit():
     ys = pd.Series(y[order], index=order)  # data and x in different orders, aligned by label
     xs = pd.Series(np.r_[x, 99.0], index=np.r_[np.arange(x.size), 1000])  # an extra label: dropped
     lm, bm = _pair(gauss_np, gauss)
-    lres, bres = _fit_both(lm, bm, ys, xs, lm.make_params(amp=1, cen=0, wid=1),
+    _, bres = _fit_both(lm, bm, ys, xs, lm.make_params(amp=1, cen=0, wid=1),
                            bm.make_params(amp=1, cen=0, wid=1))
     plain = bm.fit(y, bm.make_params(amp=1, cen=0, wid=1), x=x)
     for n in ("amp", "cen", "wid"):

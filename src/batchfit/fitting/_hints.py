@@ -31,7 +31,7 @@ def hint_lines(model, colwidth=8) -> list[str]:
         "Name", "Value", "Min", "Max", "Vary", "Expr", name_len=name_len, n=colwidth)]
     line = "{name:<{name_len}}  {value:{n}g} {min:{n}g} {max:{n}g} {vary!s:>{n}}    {expr}"
     for name, values in sorted(model.param_hints.items()):
-        pv = dict(name=name, value=np.nan, min=-np.inf, max=np.inf, vary=True, expr="")
+        pv = {"name": name, "value": np.nan, "min": -np.inf, "max": np.inf, "vary": True, "expr": ""}
         pv.update(**values)
         out.append(line.format(name_len=name_len, n=colwidth, **pv))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _json
+from . import _convert, _json
 from ._expr import dependency_order, evaluate, parse
 from ._parameter import Parameter
 from ._pretty import COLUMNS, pretty_lines
@@ -87,7 +87,7 @@ class Parameters(dict):
     def __add__(self, other):
         """A new Parameters with copies of both sides' parameters (lmfit's ``+``)."""
         if not isinstance(other, Parameters):
-            raise ValueError(f"'{other!r:.60}' is not a Parameters object")
+            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
         out = self.copy()
         for n, p in other.items():
             out[n] = p._raw_copy()
@@ -95,7 +95,7 @@ class Parameters(dict):
 
     def __iadd__(self, other):
         if not isinstance(other, Parameters):
-            raise ValueError(f"'{other!r:.60}' is not a Parameters object")
+            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
         self.update({k: p._raw_copy() for k, p in other.items()})
         return self
 
@@ -238,16 +238,7 @@ class Parameters(dict):
           >>> p["amp"].min, p["half"].expr, p.valuesdict()["half"]
           (0.0, 'amp / 2', 1.0)
         """
-        out = cls()
-        for name, lp in lmfit_params.items():
-            p = Parameter(name, value=lp.value, vary=lp.vary, min=lp.min, max=lp.max)
-            p.stderr = None if lp.stderr is None else float(lp.stderr)
-            out[name] = p
-        for name, lp in lmfit_params.items():
-            if lp.expr is not None and str(lp.expr).strip():
-                out[name].expr = lp.expr
-        dependency_order({n: p.expr for n, p in out.items() if p.expr is not None}, set(out))
-        return out
+        return _convert.from_lmfit(cls, lmfit_params)
 
     def to_lmfit(self):
         """An ``lmfit.Parameters`` with the same value, min, max, vary, expr
@@ -260,27 +251,7 @@ class Parameters(dict):
           >>> lp["amp"].min, lp["half"].expr, lp["half"].value
           (0.0, 'amp / 2', 1.0)
         """
-        for name, p in self.items():
-            for attr in ("value", "min", "max", "stderr"):
-                v = getattr(p, attr)
-                if isinstance(v, np.ndarray):
-                    raise ValueError(
-                        f"to_lmfit: parameter {name!r} {attr} is an array of shape {v.shape} (a batch); "
-                        "lmfit holds one value per parameter: convert one fit, e.g. result[i].params"
-                    )
-        try:
-            import lmfit
-        except ImportError as err:
-            raise ImportError("Parameters.to_lmfit needs lmfit: pip install lmfit") from err
-        out = lmfit.Parameters()
-        for name, p in self.items():
-            out.add(name, value=p.value, vary=p.vary and p.expr is None, min=p.min, max=p.max)
-        for name in dependency_order({n: p.expr for n, p in self.items() if p.expr is not None}, set(self)):
-            out[name].set(expr=self[name].expr)
-        for name, p in self.items():
-            if p.stderr is not None:
-                out[name].stderr = float(p.stderr)
-        return out
+        return _convert.to_lmfit(self)
 
 
 def _same(a, b):

@@ -27,10 +27,10 @@ def pretty_lines(params, colwidth=8, precision=4, fmt="g", columns=COLUMNS) -> l
         parts = [f"{name:<{name_len}} "]
         for k in columns:
             v = vals[k]
-            if k in ("value", "min", "max") and v is not None and np.ndim(v) == 0:
-                parts.append((numstyle % "v").format(v=float(v), n=colwidth, p=precision, f=fmt))
-            elif k in ("stderr", "brute_step") and v is not None and np.ndim(v) == 0 and (
-                    k == "stderr" or vals.get("stderr") is None):
+            numeric = v is not None and np.ndim(v) == 0 and (
+                k in ("value", "min", "max", "stderr")
+                or (k == "brute_step" and vals.get("stderr") is None))  # lmfit's elif
+            if numeric:
                 parts.append((numstyle % "v").format(v=float(v), n=colwidth, p=precision, f=fmt))
             else:
                 parts.append((strstyle % "v").format(v=_summary(v) if v is not None else None, n=colwidth))
