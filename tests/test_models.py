@@ -161,8 +161,10 @@ def test_hints_fields_and_prefix_stripping():
     assert p["g_area2"].expr == "2*g_amplitude" and p.valuesdict()["g_area2"] == 2.0
     with pytest.raises(ValueError, match="unknown field.*'step'"):
         m.set_param_hint("g_sigma", step=3)
-    with pytest.raises(ValueError, match=r"no parameter\(s\) \['sigma'\]"):
-        m.make_params(sigma=1.0)
+    # lmfit's make_params takes unprefixed names too; unknown ones are refused
+    assert m.make_params(sigma=1.5)["g_sigma"].value == 1.5
+    with pytest.raises(ValueError, match=r"no parameter\(s\) \['width'\]"):
+        m.make_params(width=1.0)
 
 
 # -- guesses -----------------------------------------------------------------

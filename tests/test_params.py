@@ -231,8 +231,9 @@ def test_parameters_repr_lists_every_parameter_in_order():
 
 
 def test_pretty_print(capsys):
+    # oneline: the repr; the default table is lmfit's (tests/test_lmfit_params.py)
     params = create_params(a=1.0)
-    params.pretty_print()
+    params.pretty_print(oneline=True)
     assert capsys.readouterr().out.strip() == repr(params)
 
 
@@ -469,9 +470,11 @@ def test_valuesdict_ieee_results_without_errors_or_warnings(expr, check):
 
 
 def test_valuesdict_does_not_modify_tied_values():
+    # a tie's value is evaluated on access (as lmfit's); nothing is stored
     params = create_params(a=2.0, b={"expr": "3*a"})
     params.valuesdict()
-    assert params["b"].value is None and params["b"].expr == "3*a"
+    assert params["b"]._value is None and params["b"].expr == "3*a"
+    assert params["b"].value == 6.0
 
 
 # --------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
             params = _robust_guess(model, d.reshape(n, m).astype(float, copy=False), x2)
         for p in params.values():
             new = {}
-            for field in ("value", "min", "max"):
+            for field in ("value", "min", "max")[p.expr is not None:]:  # a tie's value follows it
                 v = getattr(p, field)
                 if isinstance(v, np.ndarray) and v.size == n:
                     v = v.reshape(lead)
@@ -123,6 +123,10 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
                 p.expr = fields["expr"] or None
             p.set(min=fields.get("min"), max=fields.get("max"), vary=fields.get("vary"))
             if "value" in fields:
+                v = np.asarray(fields["value"], dtype=float)
+                if np.any((v < p.min) | (v > p.max)):  # a value set is clipped: say so instead
+                    raise ValueError(f"parameter {name!r}: start value {fields['value']} is outside "
+                                     f"its bounds [{p.min}, {p.max}]")
                 p.value = fields["value"]
         except Exception as err:  # ExprError, ValueError
             raise CLIError(f"--param {name}: {err}") from None

@@ -20,7 +20,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     spec = make_spec(params)
     dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
     md = prepare(data, indep, weights, nan_policy, dt)
-    warn_unresolved_data(md, dt, f"Model {model.name!r}")
+    warn_unresolved_data(md, dt, f"Model {model._name!r}")
     Bp = batch_size_of(params)
     if Bp is not None and Bp != md.B:
         raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")
@@ -37,7 +37,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
         shared = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
         result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
-                              md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model.name!r}",
+                              md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model._name!r}",
                               m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
                               progress=progress)
     y = md.per_fit["y"]

@@ -100,7 +100,7 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     findep = {v: flatten_array(v, a, G, K, grouped, ragged) for v, a in indep.items()}
     fw = flatten_array("weights", weights, G, K, grouped, ragged)
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
-    label = f"Model {model.name!r}"
+    label = f"Model {model._name!r}"
     warn_unresolved_data(md, dtype, label)
     if solver == "schur":
         from ._schur import fit_schur

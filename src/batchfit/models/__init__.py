@@ -7,7 +7,7 @@ names to classes; :func:`get_model` builds one by name. The model functions
 are in :mod:`batchfit.models.lineshapes`.
 """
 
-from ..fitting._model import CompositeModel as CompositeModel
+from ..fitting._composite import CompositeModel as CompositeModel
 from . import lineshapes as lineshapes
 from ._basic import AntoineModel as AntoineModel
 from ._basic import ConstantModel as ConstantModel

@@ -72,7 +72,20 @@ _CMPOPS = {
 
 
 class ExprError(ValueError):
-    """An invalid tied-parameter expression."""
+    """An invalid tied-parameter expression (a ``ValueError``, as in lmfit)."""
+
+
+class ExprNameError(ExprError, NameError):
+    """An expression that uses an unknown name or function (lmfit raises
+    ``NameError`` there)."""
+
+
+class ExprSyntaxError(ExprError, SyntaxError):
+    """An expression that is not valid Python syntax (lmfit raises
+    ``SyntaxError`` there)."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
 
 
 def _left_chain(node):
@@ -131,7 +144,7 @@ def _check(node, where, depth=0):
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             fname = node.func.id if isinstance(node.func, ast.Name) else ast.dump(node.func)[:40]
-            raise ExprError(
+            raise ExprNameError(
                 f"{where}: unknown function {fname!r}; allowed: {', '.join(sorted(FUNCTIONS))}"
             )
         if node.keywords:
@@ -177,7 +190,7 @@ def _parse(expr: str, where: str) -> tuple[ast.Expression, frozenset]:
     try:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as err:
-        raise ExprError(f"{where}: invalid syntax in {expr!r}: {err.msg}") from None
+        raise ExprSyntaxError(f"{where}: invalid syntax in {expr!r}: {err.msg}") from None
     except (RecursionError, MemoryError):
         raise ExprError(f"{where}: expression is nested too deeply") from None
     except ValueError as err:  # e.g. UnicodeEncodeError for a lone surrogate, null bytes
@@ -253,7 +266,7 @@ def dependency_order(exprs: dict[str, str], known: set[str]) -> list[str]:
         _, names = parse(ex, f"parameter {name!r} expr {ex!r}")
         unknown = sorted(names - known)
         if unknown:
-            raise ExprError(
+            raise ExprNameError(
                 f"parameter {name!r}: expr {ex!r} uses unknown name(s) {', '.join(map(repr, unknown))}"
             )
         deps[name] = {d for d in names if d in exprs}

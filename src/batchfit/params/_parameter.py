@@ -7,6 +7,8 @@ import keyword
 import numpy as np
 
 from ._expr import CONSTANTS, FUNCTIONS, parse
+from ._numeric import NumberLike
+from ._values import clip, tied_value
 
 
 def _check_name(name):
@@ -85,45 +87,62 @@ def _fmt(v):
     return f"array(shape={a.shape}, mean={np.nanmean(a):.5g})" if a.size else "array([])"
 
 
-class Parameter:
+class Parameter(NumberLike):
     """A fit parameter: name, value, bounds, whether it varies, or a tie.
 
     Args:
       name: a valid Python identifier, not a keyword and not a name that tie
         expressions reserve (``pi``, ``e`` and the functions such as ``exp``).
       value: starting value; a scalar, or an array of shape (N,) giving one
-        start per fit of a batch of N.
+        start per fit of a batch of N. As in lmfit it is clipped to
+        ``[min, max]`` when set.
       min, max: bounds (scalars or (N,) arrays); ``-inf``/``inf`` for none.
-      vary: whether the fit varies it.
+      vary: whether the fit varies it; ``vary=True`` removes a tie.
       expr: a tie such as ``"2*sigma_1 + 0.5"``; the parameter then follows
-        the expression and is not varied.
+        the expression and is not varied. In a :class:`Parameters` its
+        ``value`` is the expression evaluated from the others' values (and
+        clipped to its bounds) whenever it is read, as in lmfit.
+      brute_step, user_data: kept for lmfit compatibility (unused by fits).
 
     After a fit, ``stderr``, ``init_value`` and ``correl`` are filled in.
+    A Parameter works as its value (lmfit's operator overloads):
+    ``float(p)``, ``2 * p``, ``p > 1``, ``np.asarray(p)``; elementwise for a
+    batch.
 
     Example:
       >>> p = Parameter("amp", 3.0, min=0)
       >>> p.value, p.min, p.vary
       (3.0, 0.0, True)
+      >>> Parameter("frac", 1.5, max=1.0).value, float(2 * p)
+      (1.0, 6.0)
     """
 
-    def __init__(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None):
+    def __init__(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None,
+                 brute_step=None, user_data=None):
         _check_name(name)
         self.name = name
-        self.value = value
+        self._params = None  # the Parameters holding it: where a tie is evaluated
+        self._value = None
         self.vary = vary
         self._set_bounds(min, max)
+        self.value = value
+        self._expr = None
         self.expr = expr
+        self.brute_step = brute_step
+        self.user_data = user_data
         self.stderr = None
         self.init_value = None
         self.correl = None
 
     @property
     def value(self):
+        if self._expr is not None and self._params is not None and self._params.get(self.name) is self:
+            return tied_value(self._params, self.name)
         return self._value
 
     @value.setter
     def value(self, v):
-        self._value = _as_value(v, f"parameter {self.name!r} value")
+        self._value = clip(_as_value(v, f"parameter {self.name!r} value"), self._min, self._max)
 
     @property
     def vary(self):
@@ -132,6 +151,8 @@ class Parameter:
     @vary.setter
     def vary(self, v):
         self._vary = _as_vary(v, self.name)
+        if self._vary and getattr(self, "_expr", None) is not None:
+            self._expr = None  # lmfit: vary=True removes a tie
 
     @property
     def min(self):
@@ -151,7 +172,9 @@ class Parameter:
 
     def _set_bounds(self, lo, hi):
         """Set both bounds, or neither: ``min < max`` is checked where the
-        parameter is made or changed, elementwise for per-fit arrays."""
+        parameter is made or changed, elementwise for per-fit arrays. The
+        value is not clipped to new bounds (lmfit's rule): a start outside
+        them is reported by the fit."""
         lo = _as_value(-np.inf if lo is None else lo, f"parameter {self.name!r} min")
         hi = _as_value(np.inf if hi is None else hi, f"parameter {self.name!r} max")
         msg = _bad_bounds(self.name, lo, hi)
@@ -172,27 +195,68 @@ class Parameter:
                 parse(ex, f"parameter {self.name!r} expr")
         self._expr = ex
         if ex is not None:
-            self.vary = False
+            self._vary = False
 
-    def set(self, value=None, vary=None, min=None, max=None, expr=None):
-        """Update some attributes (lmfit's ``Parameter.set``); ``expr=""`` removes a tie."""
-        if value is not None:
-            self.value = value
+    def set(self, value=None, vary=None, min=None, max=None, expr=None, brute_step=None,
+            is_init_value=True):
+        """Update some attributes (lmfit's ``Parameter.set``): bounds first,
+        then the value (clipped to them); setting a value or ``vary=True``
+        removes a tie, and ``expr=""`` does too. ``is_init_value`` is
+        accepted for lmfit compatibility."""
         if vary is not None:
             self.vary = vary
         if min is not None or max is not None:  # both at once: no transient min > max
             self._set_bounds(self._min if min is None else min, self._max if max is None else max)
+        if value is not None:
+            self.value = value
+            self._expr = None
         if expr is not None:
             self.expr = expr
+        if brute_step is not None:
+            self.brute_step = None if brute_step == 0 else brute_step
         return self
 
-    def copy(self) -> "Parameter":
-        p = Parameter.__new__(Parameter)
-        p.__dict__.update({k: (v.copy() if isinstance(v, (np.ndarray, dict)) else v) for k, v in self.__dict__.items()})
+    def _raw_copy(self):
+        """A copy with the stored attributes, outside any Parameters."""
+        p = type(self).__new__(type(self))
+        p.__dict__.update({k: (v.copy() if isinstance(v, (np.ndarray, dict)) else v)
+                           for k, v in self.__dict__.items() if k != "_params"})
+        p._params = None
         return p
 
+    def copy(self) -> Parameter:
+        """An independent copy (of the same class). A copy of a tied
+        parameter holds the tie's current value until it is put in a
+        :class:`Parameters`."""
+        p = self._raw_copy()
+        if self._expr is not None:
+            v = self._safe_value()
+            p._value = v.copy() if isinstance(v, np.ndarray) else v
+        return p
+
+    __copy__ = copy
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_params"] = None  # the Parameters holding it links it again when it is added
+        if self._expr is not None:
+            state["_value"] = self._safe_value()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def _safe_value(self):
+        try:
+            return self.value
+        except (ValueError, TypeError):
+            return self._value
+
     def __repr__(self):
-        parts = [f"value={_fmt(self.value)}"]
+        parts = [f"value={_fmt(self._safe_value())}"]
         if self.stderr is not None:
             parts[0] += f" +/- {_fmt(self.stderr)}"
         if not self.vary and self.expr is None:

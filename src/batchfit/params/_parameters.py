@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._expr import dependency_order
+from . import _convert, _json
+from ._expr import dependency_order, evaluate, parse
 from ._parameter import Parameter
+from ._pretty import COLUMNS, pretty_lines
+from ._values import evaluate_values
 
 
 class Parameters(dict):
@@ -26,25 +29,127 @@ class Parameters(dict):
         super().__init__()
         self.update(*args, **kwargs)
 
-    def add(self, name, value=None, vary=True, min=-np.inf, max=np.inf, expr=None):
-        """Add a parameter (or a :class:`Parameter` instance)."""
-        if isinstance(name, Parameter):
-            self[name.name] = name
+    def add(self, name, value=None, vary=None, min=-np.inf, max=np.inf, expr=None,
+            brute_step=None, user_data=None):
+        """Add a parameter, as lmfit does: ``name`` a string (a new
+        Parameter) or a :class:`Parameter` (added itself; the other
+        arguments fill in what it lacks), or ``value`` a Parameter (a copy
+        named ``name``)."""
+        if isinstance(name, Parameter) or isinstance(value, Parameter):
+            par = name if isinstance(name, Parameter) else value.copy()
+            if not isinstance(name, Parameter):
+                par.name = name
+            elif value is not None and par._value is None:
+                par.value = value
+            if par.expr is None and expr is not None:
+                par.expr = expr
+            if np.all(np.isneginf(par.min)) and (min is not None and np.any(np.asarray(min) != -np.inf)):
+                par.min = min
+            if np.all(np.isposinf(par.max)) and (max is not None and np.any(np.asarray(max) != np.inf)):
+                par.max = max
+            if par.brute_step is None:
+                par.brute_step = brute_step
+            if par.user_data is None:
+                par.user_data = user_data
+            if vary is not None:
+                par.vary = vary
+            self[par.name] = par
         else:
-            self[name] = Parameter(name, value=value, vary=vary, min=min, max=max, expr=expr)
+            self[name] = Parameter(name, value=value, vary=True if vary is None else vary, min=min,
+                                   max=max, expr=expr, brute_step=brute_step, user_data=user_data)
 
     def add_many(self, *specs):
-        """Add several parameters: each a Parameter or a tuple
-        ``(name, value, vary, min, max, expr)`` (trailing items optional)."""
+        """Add several parameters: each a Parameter or lmfit's tuple
+        ``(name, value, vary, min, max, expr, brute_step)`` (trailing items
+        optional; None bounds mean none)."""
         for s in specs:
             if isinstance(s, Parameter):
                 self.add(s)
             else:
-                self.add(*s)
+                if not isinstance(s, (tuple, list)) or not 1 <= len(s) <= 7:
+                    raise TypeError(f"add_many: each item must be a Parameter or a tuple (name, value, "
+                                    f"vary, min, max, expr, brute_step), got {s!r:.80}")
+                self[s[0]] = Parameter(*s)
+
+    def set(self, **kws):
+        """Set values or attributes by name (lmfit's ``Parameters.set``):
+        ``params.set(a=0.8, b={"value": 3, "min": 0})``; a new name is added."""
+        for name, val in kws.items():
+            if name not in self:
+                self.add(name)
+            self[name].set(**(dict(val) if isinstance(val, dict) else {"value": val}))
 
     def __setitem__(self, key, par):
         self._check_item(key, par)
         super().__setitem__(key, par)
+        par._params = self
+
+    def __add__(self, other):
+        """A new Parameters with copies of both sides' parameters (lmfit's ``+``)."""
+        if not isinstance(other, Parameters):
+            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
+        out = self.copy()
+        for n, p in other.items():
+            out[n] = p._raw_copy()
+        return out
+
+    def __iadd__(self, other):
+        if not isinstance(other, Parameters):
+            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
+        self.update({k: p._raw_copy() for k, p in other.items()})
+        return self
+
+    def __eq__(self, other):
+        """Equal names, values (ties evaluated), bounds, vary, expr and stderr."""
+        if not isinstance(other, dict):
+            return NotImplemented
+        if set(self) != set(other):
+            return False
+        return all(_same_parameter(p, other[n]) for n, p in self.items())
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = None
+
+    def __array__(self, dtype=None, copy=None):
+        """The values as an array (lmfit's ``np.array(params)``)."""
+        return np.array([np.asarray(p.value, dtype=float) for p in self.values()], dtype=dtype or float)
+
+    def eval(self, expr):
+        """Evaluate an expression of the parameters' values (lmfit's
+        ``Parameters.eval``), with the tie whitelist."""
+        tree, used = parse(expr, "Parameters.eval")
+        unknown = sorted(u for u in used if u not in self)
+        if unknown:
+            from ._expr import ExprNameError
+
+            raise ExprNameError(f"Parameters.eval: {expr!r} uses unknown name(s) "
+                                f"{', '.join(map(repr, unknown))}")
+        vals = self.valuesdict()
+        with np.errstate(all="ignore"):
+            out = evaluate(tree, {u: np.asarray(vals[u], dtype=float) for u in used}, xp=np)
+        out = np.asarray(out, dtype=float)
+        return float(out) if out.ndim == 0 else out
+
+    def update_constraints(self):
+        """Check the ties (lmfit's; values of ties are evaluated on access)."""
+        dependency_order({n: p.expr for n, p in self.items() if p.expr is not None}, set(self))
+
+    def dumps(self, **kws) -> str:
+        """JSON in lmfit's layout (``lmfit.Parameters().loads`` reads it)."""
+        return _json.dumps(self, **kws)
+
+    def loads(self, s, **kws) -> Parameters:
+        """Replace the contents with JSON from :meth:`dumps` (or lmfit's)."""
+        return _json.loads(self, s, **kws)
+
+    def dump(self, fp, **kws) -> int:
+        return fp.write(self.dumps(**kws))
+
+    def load(self, fp, **kws) -> Parameters:
+        return self.loads(fp.read(), **kws)
 
     @staticmethod
     def _check_item(key, par):
@@ -65,6 +170,7 @@ class Parameters(dict):
             self._check_item(key, par)
         for key, par in items:
             super().__setitem__(key, par)
+            par._params = self
 
     def setdefault(self, key, default=None):
         """dict.setdefault; a missing ``key`` needs a Parameter named ``key``."""
@@ -79,14 +185,19 @@ class Parameters(dict):
     def __or__(self, other):
         if not isinstance(other, dict):
             return NotImplemented
-        out = Parameters(self)
-        out.update(other)
+        out = self.copy()
+        out.update({k: p._raw_copy() for k, p in other.items()})
         return out
 
-    def copy(self) -> "Parameters":
-        out = Parameters()
+    def copy(self) -> Parameters:
+        """An independent copy (of the same class); ties are evaluated in it."""
+        out = type(self).__new__(type(self))
+        dict.__init__(out)
+        out.__dict__.update(self.__dict__)
         for k, p in self.items():
-            dict.__setitem__(out, k, p.copy())
+            q = p._raw_copy()
+            dict.__setitem__(out, k, q)
+            q._params = out
         return out
 
     __copy__ = copy
@@ -96,8 +207,6 @@ class Parameters(dict):
 
     def valuesdict(self) -> dict:
         """Name -> value, with tied values evaluated (needs numeric values)."""
-        from ..problem._pack import evaluate_values
-
         return evaluate_values(self)
 
     def pretty_repr(self) -> str:
@@ -109,11 +218,15 @@ class Parameters(dict):
     def __repr__(self):
         return self.pretty_repr()
 
-    def pretty_print(self):
-        print(self.pretty_repr())
+    def pretty_print(self, oneline=False, colwidth=8, precision=4, fmt="g", columns=COLUMNS):
+        """Print lmfit's table: one line per parameter, sorted by name."""
+        if oneline:
+            print(self.pretty_repr())
+            return
+        print("\n".join(pretty_lines(self, colwidth, precision, fmt, columns)))
 
     @classmethod
-    def from_lmfit(cls, lmfit_params) -> "Parameters":
+    def from_lmfit(cls, lmfit_params) -> Parameters:
         """Parameters from an ``lmfit.Parameters``: value, min, max, vary,
         expr and stderr (where set) of each, in order.
 
@@ -125,16 +238,7 @@ class Parameters(dict):
           >>> p["amp"].min, p["half"].expr, p.valuesdict()["half"]
           (0.0, 'amp / 2', 1.0)
         """
-        out = cls()
-        for name, lp in lmfit_params.items():
-            p = Parameter(name, value=lp.value, vary=lp.vary, min=lp.min, max=lp.max)
-            p.stderr = None if lp.stderr is None else float(lp.stderr)
-            out[name] = p
-        for name, lp in lmfit_params.items():
-            if lp.expr is not None and str(lp.expr).strip():
-                out[name].expr = lp.expr
-        dependency_order({n: p.expr for n, p in out.items() if p.expr is not None}, set(out))
-        return out
+        return _convert.from_lmfit(cls, lmfit_params)
 
     def to_lmfit(self):
         """An ``lmfit.Parameters`` with the same value, min, max, vary, expr
@@ -147,27 +251,20 @@ class Parameters(dict):
           >>> lp["amp"].min, lp["half"].expr, lp["half"].value
           (0.0, 'amp / 2', 1.0)
         """
-        for name, p in self.items():
-            for attr in ("value", "min", "max", "stderr"):
-                v = getattr(p, attr)
-                if isinstance(v, np.ndarray):
-                    raise ValueError(
-                        f"to_lmfit: parameter {name!r} {attr} is an array of shape {v.shape} (a batch); "
-                        "lmfit holds one value per parameter: convert one fit, e.g. result[i].params"
-                    )
-        try:
-            import lmfit
-        except ImportError as err:
-            raise ImportError("Parameters.to_lmfit needs lmfit: pip install lmfit") from err
-        out = lmfit.Parameters()
-        for name, p in self.items():
-            out.add(name, value=p.value, vary=p.vary and p.expr is None, min=p.min, max=p.max)
-        for name in dependency_order({n: p.expr for n, p in self.items() if p.expr is not None}, set(self)):
-            out[name].set(expr=self[name].expr)
-        for name, p in self.items():
-            if p.stderr is not None:
-                out[name].stderr = float(p.stderr)
-        return out
+        return _convert.to_lmfit(self)
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _same_parameter(p, q):
+    if not all(hasattr(q, a) for a in ("value", "min", "max", "vary", "expr")):
+        return False
+    return (p.name == q.name and bool(p.vary) == bool(q.vary) and (p.expr or None) == (q.expr or None)
+            and all(_same(getattr(p, a), getattr(q, a, None)) for a in ("value", "min", "max", "stderr")))
 
 
 def create_params(**kwargs) -> Parameters:
