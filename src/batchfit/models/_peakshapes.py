@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
-from jax.scipy.special import betaln, erf, erfc, erfcx, gamma, gammaln
+from jax.scipy.special import erf, erfc, erfcx, gamma, gammaln
 
-from ..params._special import loggamma_re
+from ..params._special import betaln, loggamma_re
 from ._faddeeva import wofz
 
 TINY = 1.0e-15

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ._basic import (AntoineModel, ConstantModel, DoubleExponentialModel, ExponentialModel,
                      LinearModel, PolynomialModel, PowerLawModel, SineModel, StepModel)
+from ._expression import ExpressionModel
+from ._others import (BoseModel, FermiModel, QuadraticModel, RectangleModel, SplineModel,
+                      ThermalDistributionModel)
 from ._peaks import Gaussian2dModel, GaussianModel, LorentzianModel, PseudoVoigtModel, VoigtModel
+from ._peaks_more import (BreitWignerModel, DampedHarmonicOscillatorModel, DampedOscillatorModel,
+                          DoniachModel, ExponentialGaussianModel, LognormalModel, MoffatModel,
+                          Pearson4Model, Pearson7Model, SkewedGaussianModel, SkewedVoigtModel,
+                          SplitLorentzianModel, StudentsTModel)
 
 MODELS = {
     "gaussian": GaussianModel,
@@ -21,6 +28,27 @@ MODELS = {
     "gaussian2d": Gaussian2dModel,
     "antoine": AntoineModel,
     "constant": ConstantModel,
+    "quadratic": QuadraticModel,
+    "parabolic": QuadraticModel,
+    "rectangle": RectangleModel,
+    "thermal_distribution": ThermalDistributionModel,
+    "bose": BoseModel,
+    "fermi": FermiModel,
+    "spline": SplineModel,
+    "expression": ExpressionModel,
+    "split_lorentzian": SplitLorentzianModel,
+    "moffat": MoffatModel,
+    "pearson4": Pearson4Model,
+    "pearson7": Pearson7Model,
+    "students_t": StudentsTModel,
+    "breit_wigner": BreitWignerModel,
+    "lognormal": LognormalModel,
+    "damped_oscillator": DampedOscillatorModel,
+    "dho": DampedHarmonicOscillatorModel,
+    "expgaussian": ExponentialGaussianModel,
+    "skewed_gaussian": SkewedGaussianModel,
+    "skewed_voigt": SkewedVoigtModel,
+    "doniach": DoniachModel,
 }
 
 

@@ -1,0 +1,145 @@
+"""lmfit's other built-in models and line shapes (issue 13), against lmfit itself:
+line-shape values, parameter names and hints, derived values, guesses and fits."""
+
+import jax
+import jax.numpy as jnp
+import lmfit
+import lmfit.lineshapes as LL
+import lmfit.models as LM
+import numpy as np
+import pytest
+from scipy.interpolate import splev, splrep
+from scipy.special import loggamma as scipy_loggamma
+
+import batchfit as bf
+import batchfit.models as M
+from batchfit.models import lineshapes
+
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    with jax.enable_x64(True):
+        yield
+
+
+X = np.linspace(-5.0, 5.0, 121)
+XP = np.linspace(0.05, 6.0, 121)  # positive x
+X10 = np.linspace(0.0, 10.0, 121)
+PEAK = dict(amplitude=3.0, center=0.4, sigma=0.7)
+
+# lineshape name -> parameter sets (lmfit's keywords) evaluated on XG
+XG = np.linspace(-6.0, 9.0, 76)
+SHAPES = {
+    "split_lorentzian": [dict(PEAK, sigma_r=1.9)],
+    "moffat": [dict(PEAK, beta=1.7), dict(PEAK, beta=0.6)],
+    "pearson4": [dict(PEAK, expon=1.3, skew=2.5), dict(PEAK, sigma=1.7, expon=5.3, skew=-40.0),
+                 dict(PEAK, expon=60.0, skew=300.0)],
+    "pearson7": [dict(PEAK, expon=1.3), dict(PEAK, expon=30.0)],
+    "breit_wigner": [dict(PEAK, q=-1.3)],
+    "damped_oscillator": [dict(amplitude=2.0, center=1.3, sigma=0.2)],
+    "dho": [dict(amplitude=2.0, center=1.3, sigma=0.4, gamma=0.8)],
+    "logistic": [PEAK],
+    "lognormal": [PEAK],
+    "students_t": [dict(PEAK, sigma=3.7), dict(PEAK, sigma=60.0)],
+    "expgaussian": [dict(PEAK, gamma=1.4), dict(PEAK, sigma=0.3, gamma=15.0)],
+    "doniach": [dict(PEAK, gamma=0.3)],
+    "skewed_gaussian": [dict(PEAK, gamma=-2.0)],
+    "skewed_voigt": [dict(PEAK, gamma=0.4, skew=2.0), dict(PEAK, skew=-1.0)],
+    "thermal_distribution": [dict(amplitude=2.0, center=0.3, kt=0.7, form=f) for f in ("bose", "maxwell", "fermi")],
+    "bose": [dict(amplitude=2.0, center=0.31, kt=0.7)],
+    "fermi": [dict(amplitude=2.0, center=0.3, kt=-0.7)],
+    "rectangle": [dict(amplitude=2.0, center1=-1.0, sigma1=0.7, center2=3.0, sigma2=1.2, form=f)
+                  for f in ("linear", "atan", "erf", "logistic")],
+    "parabolic": [dict(a=0.3, b=-1.0, c=2.0)],
+    "expsine": [dict(amplitude=2.0, frequency=1.3, shift=0.3, decay=0.1)],
+}
+SHAPE_CASES = [(n, i) for n, cs in SHAPES.items() for i in range(len(cs))]
+SHAPE_RTOL = {}
+
+
+def _jit(name, kw):
+    """The line shape jitted (one compile, not one per primitive), options fixed."""
+    opts = {k: v for k, v in kw.items() if isinstance(v, str)}
+    return jax.jit(lambda x, **p: getattr(lineshapes, name)(x, **p, **opts)), {
+        k: v for k, v in kw.items() if k not in opts}
+
+
+@pytest.mark.parametrize("name,i", SHAPE_CASES)
+def test_lineshape_values_equal_lmfit(name, i):
+    kw = SHAPES[name][i]
+    ref = getattr(LL, name)(XG.copy(), **kw)
+    x = XG.copy()
+    fn, p = _jit(name, kw)
+    got = np.asarray(fn(x, **p))
+    np.testing.assert_array_equal(x, XG)  # input untouched (lmfit's lognormal/dho modify theirs)
+    assert got.shape == ref.shape and np.all(np.isfinite(ref))
+    rtol = SHAPE_RTOL.get((name, i), 1e-12)
+    np.testing.assert_allclose(got, ref, rtol=rtol, atol=1e-13 * np.max(np.abs(ref)))
+    # a scalar x too, as lmfit's take it (unjitted)
+    assert float(getattr(lineshapes, name)(1.25, **kw)) == pytest.approx(
+        float(getattr(LL, name)(np.array([1.25]), **kw)[0]), rel=rtol)
+
+
+# shapes with special functions, floors or selections in their parameters
+GRAD_SHAPES = ["pearson4", "pearson7", "students_t", "expgaussian", "dho", "lognormal", "bose",
+               "skewed_voigt"]
+
+
+@pytest.mark.parametrize("name", GRAD_SHAPES)
+def test_lineshape_gradients_match_differences(name):
+    """Reverse (wide problems) and forward mode (the usual Jacobian) in every
+    parameter equal central differences, at a few x; one compile per shape."""
+    fn, kw = _jit(name, SHAPES[name][0])
+    keys = sorted(kw)
+    v0 = np.array([kw[k] for k in keys])
+    xs = np.array([-1.3, 0.9, 2.2])
+    h = 1e-6
+
+    def f(v):
+        return jnp.sum(fn(xs, **dict(zip(keys, v))) * jnp.array([1.0, -0.5, 0.25]))
+
+    def all_(v):
+        steps = h * jnp.eye(len(keys))
+        fd = (jax.vmap(f)(v + steps) - jax.vmap(f)(v - steps)) / (2 * h)
+        return jax.grad(f)(v), jax.jacfwd(f)(v), fd
+
+    rev, fwd, fd = (np.asarray(a) for a in jax.jit(all_)(v0))
+    np.testing.assert_allclose(rev, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fwd, rev, rtol=1e-12, atol=1e-14)
+
+
+def test_expgaussian_large_arguments_stay_finite():
+    """Far on the left of a narrow, steep peak lmfit's exp(arg1) * erfc(arg2)
+    overflows to nan; the scaled form gives the limit (the Gaussian-convolved tail)."""
+    x = np.array([-60.0, -40.0, -30.0])
+    kw = dict(amplitude=1.0, center=0.0, sigma=0.5, gamma=20.0)
+    with np.errstate(all="ignore"):
+        ref = LL.expgaussian(x, **kw)
+    got = np.asarray(lineshapes.expgaussian(x, **kw))
+    assert np.all(np.isnan(ref[:2])) and np.all(np.isfinite(got))
+    assert np.all(got >= 0) and np.all(got < 1e-300)
+    # where lmfit's overflow is not reached both agree
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(lineshapes.expgaussian(x, **kw), LL.expgaussian(x, **kw), rtol=1e-11)
+
+
+def test_complex_loggamma_real_part_equals_scipy():
+    a = np.array([0.5 + 1e-15, 0.7, 1.5, 3.0, 20.0, 500.0, 1000.0])
+    b = np.array([0.0, 0.3, -2.0, 40.0, 500.0, -3.0, 500.0])
+    from batchfit.params._special import loggamma_re
+    got = np.asarray(loggamma_re(a, b))
+    ref = scipy_loggamma(a + 1j * b).real
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("nk", [4, 7, 12])
+def test_bspline_equals_splev(nk):
+    rng = np.random.default_rng(nk)
+    xk = np.sort(rng.uniform(0, 10, nk))
+    t, _, _ = splrep(xk, np.ones(nk), k=3)
+    np.testing.assert_array_equal(lineshapes.spline_knots(xk), t)
+    c = rng.normal(size=nk)
+    x = np.linspace(-2, 12, 301)  # extrapolates both ends, as splev's ext=0
+    ref = splev(x, [t, np.concatenate([c, [c[-1]] * 4]), 3])
+    np.testing.assert_allclose(lineshapes.bspline(x, t, c), ref, rtol=1e-12, atol=1e-13)
