@@ -196,6 +196,10 @@ class SkewedVoigtModel(_LmfitPeak):
     _func = staticmethod(shapes.skewed_voigt)
     _hints = {"sigma": {"min": 0}, "gamma": {"expr": "{p}sigma"}}
 
+    def __init__(self, independent_vars=("x",), prefix="", nan_policy="raise", **kwargs):
+        kwargs.setdefault("param_names", ["amplitude", "center", "sigma", "skew", "gamma"])  # lmfit's order
+        super().__init__(independent_vars, prefix, nan_policy, **kwargs)
+
 
 class DoniachModel(_LmfitPeak):
     """Doniach-Sunjic asymmetric peak (lmfit's); derived ``height``."""
