@@ -1,9 +1,10 @@
 """lmfit's other built-in models and line shapes (issue 13), against lmfit itself:
 line-shape values, parameter names and hints, derived values, guesses and fits."""
 
+import os
+
 import jax
 import jax.numpy as jnp
-import lmfit
 import lmfit.lineshapes as LL
 import lmfit.models as LM
 import numpy as np
@@ -11,10 +12,8 @@ import pytest
 from scipy.interpolate import splev, splrep
 from scipy.special import loggamma as scipy_loggamma
 
-import batchfit as bf
 import batchfit.models as M
 from batchfit.models import lineshapes
-
 
 
 @pytest.fixture(autouse=True)
@@ -230,21 +229,42 @@ def test_guess_equals_lmfit(key):
 
 
 def _lmfit_fit(lmodel, data, params, x):
-    return lmodel().fit(data, params, x=x, fit_kws=dict(xtol=1e-14, ftol=1e-14, gtol=1e-14, maxfev=20000))
+    return lmodel().fit(data, params, x=x, max_nfev=20000, fit_kws=dict(xtol=1e-14, ftol=1e-14, gtol=1e-14))
 
 
-@pytest.mark.parametrize("key", sorted(MODELS))
+# lmfit's guess_thermal is no start for Bose/Fermi data (its amplitude is
+# ymax * exp(-5), its centre the mean x): those fits start nearer the truth
+START = {"bose": dict(amplitude=1.5, center=-0.5, kt=1.2), "fermi": dict(amplitude=1.8)}
+# one compile per model: by default the models whose shapes bring their own
+# special functions; BATCHFIT_ALL_MODEL_FITS=1 fits every model
+FIT_KEYS = ["pearson4", "expgaussian", "skewed_voigt", "spline", "dho", "students_t", "rectangle"]
+if os.environ.get("BATCHFIT_ALL_MODEL_FITS"):
+    FIT_KEYS = sorted(MODELS)
+
+
+def _starts(key, data, x):
+    bmodel, lmodel, _, _ = MODELS[key]
+    pb = bmodel().guess(data, x=x)
+    pls = [lmodel().guess(d, x=x) for d in data]
+    for n, v in START.get(key, {}).items():
+        pb[n].set(value=v)
+        for pl in pls:
+            pl[n].set(value=v)
+    return pb, pls
+
+
+@pytest.mark.parametrize("key", FIT_KEYS)
 def test_fit_from_lmfit_guess_reaches_lmfit(key):
     """Two seeded noisy datasets in one batched fit, from lmfit's guess, against
     lmfit's tightly converged fits of each: values within 1e-3 of a stderr,
     stderrs within 1e-3 relative (derived parameters too)."""
-    bmodel, lmodel, truth, x = MODELS[key]
+    bmodel, lmodel, _, x = MODELS[key]
     data, x = _data(key)
-    start = bmodel().guess(data, x=x)
+    start, lstarts = _starts(key, data, x)
     res = bmodel().fit(data, start, x=x)
     assert np.all(res.success)
     for i in range(data.shape[0]):
-        ref = _lmfit_fit(lmodel, data[i], lmodel().guess(data[i], x=x), x)
+        ref = _lmfit_fit(lmodel, data[i], lstarts[i], x)
         assert ref.success and ref.errorbars
         for n, p in ref.params.items():
             got = res.params[n]

@@ -10,7 +10,7 @@ import numpy as np
 from . import _estimate
 from . import _othershapes as shapes
 from ._basic import _Model1D
-from ._guess import finish, masked_max, masked_mean, masked_min, prepare
+from ._guess import masked_max, masked_mean, masked_min
 
 
 class QuadraticModel(_Model1D):

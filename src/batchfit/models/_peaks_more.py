@@ -9,6 +9,7 @@ with lmfit's scales and fixed starts), vectorised over datasets.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from . import _estimate
 from . import _peakshapes as shapes
@@ -22,8 +23,8 @@ PI7 = f"{math.pi:.7f}"
 class _LmfitPeak(_Peak):
     """A peak whose hints are lmfit's expressions and whose guess is lmfit's."""
 
-    _hints: dict = {}  # name -> hint fields; "{p}" in an expr is the prefix
-    _guess_values: dict = {}  # fixed starts lmfit's guess sets
+    _hints: ClassVar[dict] = {}  # name -> hint fields; "{p}" in an expr is the prefix
+    _guess_values: ClassVar[dict] = {}  # fixed starts lmfit's guess sets
 
     def _set_hints(self):
         for name, hint in self._hints.items():

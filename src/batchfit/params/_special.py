@@ -18,7 +18,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special as jsp
 
-
 # Stirling's series for log Gamma(w): B_2k / (2k (2k - 1)), k = 1..8
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400)
 _SHIFT = 8
@@ -53,7 +52,7 @@ def loggamma_re(a, b):
 
     Example:
       >>> import math
-      >>> round(float(loggamma_re(4.0, 0.0)), 12) == round(math.log(6.0), 12)
+      >>> abs(float(loggamma_re(4.0, 0.0)) - math.log(6.0)) < 1e-5   # float32 here
       True
     """
     a, b = jnp.asarray(a), jnp.asarray(b)
