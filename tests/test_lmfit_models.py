@@ -258,11 +258,31 @@ def _starts(key, data, x):
     return pb, pls
 
 
+def _stderr_ref(lmodel, ref, x):
+    """Standard errors of the free parameters at lmfit's optimum from a
+    central-difference Jacobian (lmfit's own come from MINPACK's forward
+    differences, good to only ~1e-3 relative for some shapes)."""
+    names = [n for n, p in ref.params.items() if p.vary]
+    v0 = np.array([ref.params[n].value for n in names])
+
+    def f(v):
+        p = ref.params.copy()
+        for n, val in zip(names, v):
+            p[n].value = val
+        return lmodel().eval(p, x=x)
+
+    h = 1e-6 * np.maximum(np.abs(v0), 1e-3)
+    J = np.stack([(f(v0 + hi * e) - f(v0 - hi * e)) / (2 * hi) for hi, e in zip(h, np.eye(len(v0)))], axis=1)
+    cov = np.linalg.inv(J.T @ J) * ref.redchi
+    return dict(zip(names, np.sqrt(np.diag(cov))))
+
+
 @pytest.mark.parametrize("key", FIT_KEYS)
 def test_fit_from_lmfit_guess_reaches_lmfit(key):
     """Two seeded noisy datasets in one batched fit, from lmfit's guess, against
-    lmfit's tightly converged fits of each: values within 1e-3 of a stderr,
-    stderrs within 1e-3 relative (derived parameters too)."""
+    lmfit's tightly converged fits of each: values within 1e-3 of a stderr;
+    stderrs of free parameters within 1e-3 relative of the central-difference
+    ones at lmfit's optimum, of derived ones within 1e-2 of lmfit's."""
     bmodel, lmodel, _, x = MODELS[key]
     data, x = _data(key)
     start, lstarts = _starts(key, data, x)
@@ -271,8 +291,12 @@ def test_fit_from_lmfit_guess_reaches_lmfit(key):
     for i in range(data.shape[0]):
         ref = _lmfit_fit(lmodel, data[i], lstarts[i], x)
         assert ref.success and ref.errorbars
+        se_ref = _stderr_ref(lmodel, ref, x)
         for n, p in ref.params.items():
             got = res.params[n]
             v, s = (np.broadcast_to(a, data.shape[:1])[i] for a in (got.value, got.stderr))
             assert abs(v - p.value) <= 1e-3 * p.stderr, (n, v, p.value, p.stderr)
-            assert s == pytest.approx(p.stderr, rel=1e-3), n
+            if n in se_ref:
+                assert s == pytest.approx(se_ref[n], rel=1e-3), n
+            else:
+                assert s == pytest.approx(p.stderr, rel=1e-2), n
