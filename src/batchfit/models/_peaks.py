@@ -100,7 +100,8 @@ class VoigtModel(_Peak):
     (:func:`batchfit.models.lineshapes.wofz`). As in lmfit, ``gamma`` is
     tied to ``sigma`` by default; free it with
     ``params["gamma"].set(expr="", vary=True)``. ``fwhm`` is derived
-    (Olivero's approximation, as lmfit); lmfit's ``height`` is not offered.
+    (Olivero's approximation, as lmfit) and so is ``height`` (lmfit's
+    ``real(wofz(1j*y))`` written as ``erfcx(y)``, the same function).
 
     Example:
       >>> from batchfit.models import VoigtModel
@@ -117,6 +118,9 @@ class VoigtModel(_Peak):
         self.set_param_hint("sigma", min=0)
         self.set_param_hint("gamma", expr=f"{p}sigma")
         self.set_param_hint("fwhm", expr=f"1.0692*{p}gamma+sqrt(0.8664*{p}gamma**2+5.545083*{p}sigma**2)")
+        # lmfit's real(wofz(1j*y)): w(iy) = erfcx(y) for real y
+        self.set_param_hint("height", expr=(f"({p}amplitude/(maximum({TINY}, {p}sigma*sqrt(2*pi))))*"
+                                            f"erfcx({p}gamma/(maximum({TINY}, {p}sigma*sqrt(2))))"))
 
 
 class PseudoVoigtModel(_Peak):

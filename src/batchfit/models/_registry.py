@@ -1,10 +1,51 @@
-"""Built-in models by name, for the command line and configuration files."""
+"""Built-in models by name, for the command line and configuration files.
+
+``SplineModel`` (its knots) and ``ExpressionModel`` (its formula) need
+constructor data, so they are not listed.
+"""
 
 from __future__ import annotations
 
-from ._basic import (AntoineModel, ConstantModel, DoubleExponentialModel, ExponentialModel,
-                     LinearModel, PolynomialModel, PowerLawModel, SineModel, StepModel)
-from ._peaks import Gaussian2dModel, GaussianModel, LorentzianModel, PseudoVoigtModel, VoigtModel
+from ._basic import (
+    AntoineModel,
+    ConstantModel,
+    DoubleExponentialModel,
+    ExponentialModel,
+    LinearModel,
+    PolynomialModel,
+    PowerLawModel,
+    SineModel,
+    StepModel,
+)
+from ._others import (
+    BoseModel,
+    FermiModel,
+    QuadraticModel,
+    RectangleModel,
+    ThermalDistributionModel,
+)
+from ._peaks import (
+    Gaussian2dModel,
+    GaussianModel,
+    LorentzianModel,
+    PseudoVoigtModel,
+    VoigtModel,
+)
+from ._peaks_more import (
+    BreitWignerModel,
+    DampedHarmonicOscillatorModel,
+    DampedOscillatorModel,
+    DoniachModel,
+    ExponentialGaussianModel,
+    LognormalModel,
+    MoffatModel,
+    Pearson4Model,
+    Pearson7Model,
+    SkewedGaussianModel,
+    SkewedVoigtModel,
+    SplitLorentzianModel,
+    StudentsTModel,
+)
 
 MODELS = {
     "gaussian": GaussianModel,
@@ -21,6 +62,25 @@ MODELS = {
     "gaussian2d": Gaussian2dModel,
     "antoine": AntoineModel,
     "constant": ConstantModel,
+    "quadratic": QuadraticModel,
+    "parabolic": QuadraticModel,
+    "rectangle": RectangleModel,
+    "thermal_distribution": ThermalDistributionModel,
+    "bose": BoseModel,
+    "fermi": FermiModel,
+    "split_lorentzian": SplitLorentzianModel,
+    "moffat": MoffatModel,
+    "pearson4": Pearson4Model,
+    "pearson7": Pearson7Model,
+    "students_t": StudentsTModel,
+    "breit_wigner": BreitWignerModel,
+    "lognormal": LognormalModel,
+    "damped_oscillator": DampedOscillatorModel,
+    "dho": DampedHarmonicOscillatorModel,
+    "expgaussian": ExponentialGaussianModel,
+    "skewed_gaussian": SkewedGaussianModel,
+    "skewed_voigt": SkewedVoigtModel,
+    "doniach": DoniachModel,
 }
 
 

@@ -20,6 +20,11 @@ import jax.numpy as jnp
 from jax.scipy.special import erf
 
 from ._faddeeva import wofz
+from ._othershapes import (RECTANGLE_FORMS, THERMAL_FORMS, bose, bspline, expsine, fermi, parabolic,
+                           rectangle, spline_knots, thermal_distribution)
+from ._peakshapes import (breit_wigner, damped_oscillator, dho, doniach, expgaussian, logistic,
+                          lognormal, moffat, pearson4, pearson7, skewed_gaussian, skewed_voigt,
+                          split_lorentzian, students_t)
 
 TINY = 1.0e-15
 LOG2 = math.log(2.0)
@@ -31,6 +36,10 @@ __all__ = [
     "TINY", "STEP_FORMS", "antoine", "constant", "double_exponential", "exponential",
     "gaussian", "gaussian2d", "gaussian2d_circular", "gaussian2d_rotated", "linear",
     "lorentzian", "polynomial", "powerlaw", "pvoigt", "sine", "step", "voigt", "wofz",
+    "RECTANGLE_FORMS", "THERMAL_FORMS", "bose", "breit_wigner", "bspline", "damped_oscillator",
+    "dho", "doniach", "expgaussian", "expsine", "fermi", "logistic", "lognormal", "moffat",
+    "parabolic", "pearson4", "pearson7", "rectangle", "skewed_gaussian", "skewed_voigt",
+    "spline_knots", "split_lorentzian", "students_t", "thermal_distribution",
 ]
 
 

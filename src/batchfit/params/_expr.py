@@ -16,6 +16,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from ._special import HOST_SPECIAL, SPECIAL, SPECIAL_ARITY
+
 MAX_LENGTH = 2000
 MAX_DEPTH = 64
 
@@ -38,9 +40,10 @@ FUNCTIONS = {
     "minimum": jnp.minimum,
     "maximum": jnp.maximum,
     "where": jnp.where,
+    **SPECIAL,  # lmfit's special functions (derived parameters of built-in models)
 }
 # how many arguments each function takes (all others: one)
-ARITY = {"arctan2": 2, "minimum": 2, "maximum": 2, "where": 3}
+ARITY = {"arctan2": 2, "minimum": 2, "maximum": 2, "where": 3, **SPECIAL_ARITY}
 CONSTANTS = {"pi": float(np.pi), "e": float(np.e)}
 # names a parameter may not take: an expression could never refer to it
 RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
@@ -51,7 +54,8 @@ def _functions(xp):
     """The whitelisted functions taken from the array module ``xp``."""
     if xp is jnp:
         return FUNCTIONS
-    return {name: getattr(xp, name) for name in FUNCTIONS}
+    return {name: HOST_SPECIAL[name] if name in HOST_SPECIAL else getattr(xp, name)
+            for name in FUNCTIONS}
 
 _BINOPS = {
     ast.Add: lambda a, b: a + b,
