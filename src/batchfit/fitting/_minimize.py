@@ -90,7 +90,7 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     if not callable(fcn):
         raise TypeError("fcn must be callable")
     cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
-    if n_starts != 1 or seed is not None:
+    if not (type(n_starts) is int and n_starts == 1) or seed is not None:
         from ..inference._multistart_fit import minimize_multistart
 
         return minimize_multistart(minimize, fcn, params, n_starts, seed, dict(

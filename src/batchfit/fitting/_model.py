@@ -235,7 +235,7 @@ class Model:
             raise ValueError(f"Model {self.name!r}.fit: params lacks {missing_p}")
         cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
         indep = {v: kwargs[v] for v in self.independent_vars}
-        if n_starts != 1 or seed is not None:
+        if not (type(n_starts) is int and n_starts == 1) or seed is not None:
             from ..inference._multistart_fit import group_multistart, model_multistart
 
             opts = dict(method=method, nan_policy=nan_policy, scale_covar=scale_covar, max_nfev=max_nfev,
