@@ -25,7 +25,7 @@ def _lmfit_band(y, ours, sigma, composite=True):
     lm = lmfit.models.GaussianModel(prefix="g_") + lmfit.models.ConstantModel() if composite \
         else lmfit.models.GaussianModel(prefix="g_")
     lr = lm.fit(y, lm.make_params(g_amplitude=2, g_center=0, g_sigma=1, c=0.4), x=X,
-                fit_kws=dict(ftol=1e-14, xtol=1e-14))
+                fit_kws={"ftol": 1e-14, "xtol": 1e-14})
     assert list(lr.var_names) == list(ours.var_names)
     own = lr.eval_uncertainty(sigma=sigma)
     lr.covar = np.array(ours.covar, dtype=float)

@@ -5,12 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.stats
+from nist import MODELS, load
 
 import batchfit as bf
 from batchfit import data as bdata
 from batchfit.demo import antoine_residual
 from batchfit.inference._multistart import draw
-from nist import MODELS, load
 
 
 def _antoine_params(lo=True):

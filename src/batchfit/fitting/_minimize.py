@@ -93,10 +93,10 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     if not (type(n_starts) is int and n_starts == 1) or seed is not None:
         from ..inference._multistart_fit import minimize_multistart
 
-        return minimize_multistart(minimize, fcn, params, n_starts, seed, dict(
-            args=args, kws=kws, method=method, scale_covar=scale_covar, max_nfev=max_nfev, ftol=ftol,
-            xtol=xtol, gtol=gtol, dtype=dtype, config=config, chunk_size=chunk_size,
-            checkpoint=checkpoint, progress=progress))
+        return minimize_multistart(minimize, fcn, params, n_starts, seed, {
+            "args": args, "kws": kws, "method": method, "scale_covar": scale_covar, "max_nfev": max_nfev,
+            "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype, "config": config,
+            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress})
     spec = make_spec(params)
     Bp = batch_size_of(params)
     B = Bp or 1

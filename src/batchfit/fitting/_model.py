@@ -238,10 +238,10 @@ class Model:
         if not (type(n_starts) is int and n_starts == 1) or seed is not None:
             from ..inference._multistart_fit import group_multistart, model_multistart
 
-            opts = dict(method=method, nan_policy=nan_policy, scale_covar=scale_covar, max_nfev=max_nfev,
-                        ftol=ftol, xtol=xtol, gtol=gtol, dtype=dtype, config=config, shared=shared,
-                        group_solver=group_solver, chunk_size=chunk_size, checkpoint=checkpoint,
-                        progress=progress)
+            opts = {"method": method, "nan_policy": nan_policy, "scale_covar": scale_covar,
+                    "max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype,
+                    "config": config, "shared": shared, "group_solver": group_solver,
+                    "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress}
             run = model_multistart if shared is None else group_multistart
             return run(self, data, params, weights, n_starts, seed, indep, opts)
         if shared is not None and (chunk_size is not None or checkpoint is not None):

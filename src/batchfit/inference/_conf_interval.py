@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._distributions import f_ppf, prob_to_sigma, sigma_to_prob
 from ..solver import bucket_size
+from ._distributions import f_ppf, prob_to_sigma, sigma_to_prob
 from ._profile import profile_fits, refit_of
 
 

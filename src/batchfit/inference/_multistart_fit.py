@@ -94,7 +94,7 @@ def _group_params(params, free, shared, G, K, k, seed):
                 continue
             a = np.asarray(v, dtype=float)
             try:
-                vals[attr] = np.broadcast_to(a if a.ndim < 2 or len(shape) == 2 else a, shape)
+                vals[attr] = np.broadcast_to(a, shape)
             except ValueError:
                 raise ValueError(f"parameter {name!r}: {attr} has shape {a.shape}, expected a scalar "
                                  f"or {shape}") from None

@@ -61,7 +61,7 @@ def _drop(a, j):
 
 def _insert(a, j, v):
     """Rows of ``a`` (P, n - 1) with ``v[k]`` put back at column ``j[k]``: (P, n)."""
-    P, m = a.shape
+    m = a.shape[1]
     idx = np.arange(m + 1)[None, :]
     src = np.clip(idx - (idx > j[:, None]), 0, m - 1)
     return np.where(idx == j[:, None], v[:, None], np.take_along_axis(a, src, axis=1))

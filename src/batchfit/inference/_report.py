@@ -21,9 +21,9 @@ def ci_report(ci, with_offset=True, ndigits=5, index=None) -> str:
             vals = [np.asarray(v)[index] for v in vals]
         rows[name] = [(p, float(v)) for (p, _), v in zip(row, vals)]
     maxlen = max(len(n) for n in rows)
-    fmt_best = fmt_diff = "{0:.%if}" % ndigits
+    fmt_best = fmt_diff = f"{{0:.{int(ndigits)}f}}"
     if with_offset:
-        fmt_diff = "{0:+.%if}" % ndigits
+        fmt_diff = f"{{0:+.{int(ndigits)}f}}"
 
     def head(p):
         return "_BEST_" if abs(p) < 1e-2 else f"{p * 100:.2f}%"

@@ -80,7 +80,7 @@ def eval_uncertainty(result, params=None, sigma=1, **kwargs):
         a = np.asarray(a, dtype=dt)
         per_fit = result.batched and a.ndim >= 2 and a.shape[0] == B
         if not result.batched and a.ndim >= 2 and a.shape[0] == 1 and name not in kwargs:
-            a, per_fit = a, True  # a single fit's own (1, m) row
+            per_fit = True  # a single fit's own (1, m) row
         ind[name], axes[name] = a, (0 if per_fit else None)
     v = _column(params, spec.free, "value", B, dt)
     fixed = _column(params, spec.fixed, "value", B, dt)
