@@ -14,6 +14,7 @@ from .fitting._curve_fit import OptimizeWarning, curve_fit
 from .fitting._minimize import minimize
 from .fitting._model import Model
 from .groups._result import GroupFitResult
+from .inference import ci_report, conf_interval
 from .params import ExprError, Parameter, Parameters, create_params
 from .problem._compat import PrecisionWarning
 from .report._text import fit_report
@@ -33,6 +34,8 @@ __all__ = [
     "Parameters",
     "PrecisionWarning",
     "RESULTS",
+    "ci_report",
+    "conf_interval",
     "create_params",
     "curve_fit",
     "fit_report",

@@ -22,6 +22,7 @@ from ..results._base import ARRAYS
 from ..results._result import FitResult
 from . import _memory, _run
 from ._checkpoint import CheckpointError, _Checkpoint, check_checkpoint, fingerprint
+from ._refit import Refit, attach
 
 __all__ = ["CheckpointError", "check_checkpoint", "check_chunk_size", "check_progress", "fingerprint", "run"]
 
@@ -148,5 +149,7 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
     finally:
         if bar is not None:
             bar.close()
-    return FitResult(spec=a["spec"], template=a["template"], method=a["method_label"],
-                     batched=a["batched"], extras=a.get("extras"), **out)
+    refit = Refit(a["resid"], a["resid_ext"], a["spec"], a["per_fit"], a["shared"], a["cfg"],
+                  a["dtype"], a["scale_covar"])
+    return attach(FitResult(spec=a["spec"], template=a["template"], method=a["method_label"],
+                            batched=a["batched"], extras=a.get("extras"), **out), refit)

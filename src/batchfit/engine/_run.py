@@ -12,6 +12,7 @@ from ..solver import RESULTS, bucket_size, solve
 from ..solver._results import success_codes
 from ..stats import _compute as _stats
 from ..stats import _precision
+from ._refit import Refit, attach
 
 
 class ModelError(RuntimeError):
@@ -73,6 +74,7 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
     ``points_checked``: the caller (a chunked run) already checked the whole
     batch with :func:`check_enough_points`.
     """
+    refit = Refit(resid, resid_ext, spec, per_fit, shared, cfg, dtype, scale_covar)
     theta0 = np.asarray(packed.theta0, dtype=dtype)
     m = check_residual(resid, theta0, per_fit, shared, m_expected, label)
     if ndata is None:
@@ -105,10 +107,10 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
     status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
     chisqr = np.where(ndata == 0, np.nan, st.chisqr)  # no point left: no chi-square (not 0)
     redchi, aic, bic = _stats.info_criteria(chisqr, ndata, spec.nfree)
-    return FitResult(
+    return attach(FitResult(
         spec=spec, template=template, method=method_label, batched=batched, extras=extras,
         status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
         errorbars=st.errorbars & np.isin(status, success_codes()),
         residual=st.residual, values=st.values, stderr_all=st.stderr,
-    )
+    ), refit)

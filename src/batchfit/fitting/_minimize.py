@@ -43,7 +43,7 @@ def _shared_tree(args, kws, dtype):
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
              max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-             chunk_size=None, checkpoint=None, progress=None):
+             chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -70,6 +70,10 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       progress: ``None`` (a tqdm bar when there is more than one chunk and
         tqdm is installed), ``True``, ``False``, or ``progress(done, total)``
         called after each chunk.
+      n_starts: starts per fit (default 1): the given one and
+        ``n_starts - 1`` drawn with ``seed``, all fitted in one batch; each
+        fit keeps its best (see :mod:`batchfit.inference`).
+      seed: seed of the drawn starts (default 0).
 
     Returns:
       :class:`~batchfit.FitResult`.
@@ -86,6 +90,13 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     if not callable(fcn):
         raise TypeError("fcn must be callable")
     cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+    if not (type(n_starts) is int and n_starts == 1) or seed is not None:
+        from ..inference._multistart_fit import minimize_multistart
+
+        return minimize_multistart(minimize, fcn, params, n_starts, seed, {
+            "args": args, "kws": kws, "method": method, "scale_covar": scale_covar, "max_nfev": max_nfev,
+            "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype, "config": config,
+            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress})
     spec = make_spec(params)
     Bp = batch_size_of(params)
     B = Bp or 1

@@ -237,7 +237,7 @@ class Model:
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
             scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
             config=None, shared=None, group_solver="auto", chunk_size=None, checkpoint=None,
-            progress=None, **kwargs):
+            progress=None, n_starts=1, seed=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
 
         Args:
@@ -264,6 +264,10 @@ class Model:
           progress: ``None`` (a tqdm bar when there is more than one chunk
             and tqdm is installed), ``True``, ``False``, or a callable
             ``progress(done, total)`` called after each chunk.
+          n_starts: starts per fit (default 1): the given one and
+            ``n_starts - 1`` drawn with ``seed``, all fitted in one batch;
+            each fit keeps its best (see :mod:`batchfit.inference`).
+          seed: seed of the drawn starts (default 0).
           **kwargs: independent variables (e.g. ``x=x``), shape (m,) shared
             or (N, m) per fit, and parameter values to override.
 
@@ -285,6 +289,15 @@ class Model:
             raise ValueError(f"Model {self._name!r}.fit: params lacks {missing_p}")
         cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
         indep = {v: kwargs[v] for v in self.independent_vars}
+        if not (type(n_starts) is int and n_starts == 1) or seed is not None:
+            from ..inference._multistart_fit import group_multistart, model_multistart
+
+            opts = {"method": method, "nan_policy": nan_policy, "scale_covar": scale_covar,
+                    "max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype,
+                    "config": config, "shared": shared, "group_solver": group_solver,
+                    "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress}
+            run = model_multistart if shared is None else group_multistart
+            return run(self, data, params, weights, n_starts, seed, indep, opts)
         if shared is not None and (chunk_size is not None or checkpoint is not None):
             raise ValueError(f"Model {self._name!r}.fit: chunk_size and checkpoint are not supported with shared=")
         if shared is not None:

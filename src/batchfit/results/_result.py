@@ -122,6 +122,21 @@ class FitResult(StatusView):
             return f"<FitResult: {len(self)} fits, {int(np.sum(self.success))} succeeded, method={self.method}>"
         return f"<FitResult: success={self.success}, chisqr={self.chisqr:.6g}, nfev={self.nfev}, method={self.method}>"
 
+    def eval_uncertainty(self, params=None, sigma=1, **kwargs):
+        """The uncertainty band of the model (lmfit's ``ModelResult.eval_uncertainty``).
+
+        ``sigma * ...``: ``t_ppf((prob + 1) / 2, nfree) * sqrt(diag(J C Jᵀ))``
+        with ``prob = erf(sigma / sqrt(2))`` (a ``sigma`` below 1 is the
+        probability itself), ``C`` the covariance and ``J`` the model's exact
+        Jacobian with respect to the free parameters at ``params`` (default:
+        the best fit). ``**kwargs`` may give other independent variables
+        (default: the fit's). Sets ``dely`` (also returned), ``dely_predicted``
+        and ``dely_comps``; (N, m) for a batch. Needs a ``Model.fit`` result.
+        """
+        from ..inference._uncertainty import eval_uncertainty
+
+        return eval_uncertainty(self, params, sigma, **kwargs)
+
     # -- export and plots (batchfit.results._export, batchfit.report) --------------
     def to_dict(self) -> dict:
         """Everything the result holds, as plain Python values and numpy
