@@ -82,7 +82,7 @@ def test_default_p0_inside_bounds_is_scipys_feasible_point():
     np.testing.assert_array_equal(info["result"].init_vals, [5.0, 4.0, 0.0])
     # a scipy.optimize.Bounds gives the same fit
     popt, _ = bf.curve_fit(decay, x, y, bounds=so.Bounds(*bounds))
-    np.testing.assert_array_equal(popt, info["result"].values)
+    np.testing.assert_array_equal(popt, info["result"].values_all)
 
 
 def test_batch_matches_scipy_fit_by_fit():

@@ -91,9 +91,10 @@ def test_to_dict_is_plain_and_json_serialisable(batch):
     assert d["spec"] == {"names": NAMES, "free": ["amp", "cen", "sigma"], "fixed": ["c"],
                          "tied": [["fwhm", "2.3548200*sigma"]]}
     assert d["params"]["cen"] == {"value": 1.0, "min": 0.0, "max": 2.0, "vary": True, "expr": None}
-    assert sorted(d["extras"]) == ["best_fit", "data", "indep", "mask", "model_name", "weights"]
+    assert sorted(d["extras"]) == ["best_fit", "data", "indep", "mask", "model_label", "model_name",
+                                  "model_param_names", "weights"]
     back = json.loads(json.dumps(d, default=lambda a: a.tolist()))
-    np.testing.assert_array_equal(back["arrays"]["values"], res.to_dict()["arrays"]["values"])
+    np.testing.assert_array_equal(back["arrays"]["values_all"], res.to_dict()["arrays"]["values_all"])
     np.testing.assert_array_equal(back["extras"]["indep"]["x"], x)
     np.testing.assert_array_equal(back["extras"]["weights"], 1 / sd)
     assert back["arrays"]["status"] == [int(s) for s in res.status]

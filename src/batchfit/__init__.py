@@ -16,7 +16,7 @@ from .fitting._model import Model
 from .groups._result import GroupFitResult
 from .params import ExprError, Parameter, Parameters, create_params
 from .problem._compat import PrecisionWarning
-from .report._text import fit_report
+from .report._text import fit_report, report_fit
 from .results._load import load_result
 from .results._result import FitResult
 from .solver import RESULTS, LMConfig
@@ -38,5 +38,6 @@ __all__ = [
     "fit_report",
     "load_result",
     "minimize",
+    "report_fit",
     "__version__",
 ]

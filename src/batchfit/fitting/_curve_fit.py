@@ -306,7 +306,7 @@ def _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B):
 
 def _outputs(result, absolute_sigma, full_output):
     a = result._a
-    popt = a["values"].copy()
+    popt = a["values_all"].copy()
     pcov = a["covar"].copy()
     bad = np.isnan(pcov).any(axis=(1, 2))
     if not absolute_sigma:

@@ -59,7 +59,7 @@ class GroupFitResult(StatusView):
     def from_flat(cls, flat, template, lay: GroupLayout, extras=None):
         """From the dense solve's flat FitResult (batch axis = groups)."""
         names = flat._spec.names
-        vals, errs = flat._a["values"], flat._a["stderr_all"]
+        vals, errs = flat._a["values_all"], flat._a["stderr_all"]
         free = list(flat._spec.free)
         init_all = np.full(vals.shape, np.nan)
         for k, n in enumerate(free):

@@ -3,6 +3,6 @@ summaries) and matplotlib figures."""
 
 from ._format import gformat
 from ._plot import plot_batch, plot_fit, plot_group
-from ._text import fit_report
+from ._text import fit_report, report_fit
 
-__all__ = ["fit_report", "gformat", "plot_batch", "plot_fit", "plot_group"]
+__all__ = ["fit_report", "gformat", "plot_batch", "plot_fit", "plot_group", "report_fit"]

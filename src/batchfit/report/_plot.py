@@ -203,7 +203,7 @@ def plot_batch(result, *, n_worst=4, bins=30, fig=None):
     cells += [gs[rows_top + i // ncols, i % ncols] for i in range(k_worst)]
     for c, n in zip(cells, names):
         ax = fig.add_subplot(c)
-        _hist(ax, a["values"][ok, spec.names.index(n)].astype(float), bins)
+        _hist(ax, a["values_all"][ok, spec.names.index(n)].astype(float), bins)
         ax.set(title=n, xlabel="value" + (" (tied)" if n not in spec.free else ""), ylabel="fits")
     ax = fig.add_subplot(cells[len(names)])
     _hist(ax, a["redchi"][ok].astype(float), bins, log_ok=True)

@@ -20,7 +20,7 @@ from ..solver import RESULTS
 from ._base import ARRAYS
 
 FORMAT = "batchfit.FitResult"
-VERSION = 1
+VERSION = 2  # 2: the values over every parameter are 'values_all' (1: 'values')
 STAT_COLUMNS = ("chisqr", "redchi", "aic", "bic", "nfev", "ndata", "status", "success", "message")
 
 
@@ -56,7 +56,7 @@ def to_dict(result) -> dict:
     (``names``, ``free``, ``fixed``, ``tied`` as ``[name, expr]`` pairs),
     ``params`` (the starting Parameters: name -> ``value``, ``min``,
     ``max``, ``vary``, ``expr``), ``arrays`` (every per-fit array, leading
-    batch axis, e.g. ``values`` over ``spec["names"]``, ``covar`` over
+    batch axis, e.g. ``values_all`` over ``spec["names"]``, ``covar`` over
     ``spec["free"]``) and ``extras`` (numeric extras such as ``best_fit``).
     ``json.dumps(d, default=lambda a: a.tolist())`` serialises it; non-finite
     numbers then appear as NaN/Infinity, as Python's json writes them.
@@ -78,9 +78,14 @@ def to_dict(result) -> dict:
 
 
 def _model_name(extras) -> dict:
-    """The Model's name (the Model itself is not data), for titles."""
-    name = getattr(extras.get("model"), "name", None)
-    return {"model_name": str(name)} if name is not None else {}
+    """The Model's name, report label and argument names (the Model itself
+    is not data), for titles, reports and ``best_values``."""
+    model = extras.get("model")
+    name = getattr(model, "name", None)
+    if name is None:  # a loaded result keeps what it was saved with
+        return {k: extras[k] for k in ("model_name", "model_label", "model_param_names") if k in extras}
+    return {"model_name": str(name), "model_label": str(model._label()),
+            "model_param_names": [str(n) for n in model.param_names]}
 
 
 # -- pandas -----------------------------------------------------------------
@@ -98,7 +103,7 @@ def to_dataframe(result):
     a = result._a
     cols = {}
     for j, n in enumerate(result._spec.names):
-        for key, arr in ((n, a["values"]), (f"{n}_stderr", a["stderr_all"])):
+        for key, arr in ((n, a["values_all"]), (f"{n}_stderr", a["stderr_all"])):
             if key in cols or key in STAT_COLUMNS:
                 raise ValueError(f"to_dataframe: column {key!r} of parameter {n!r} clashes with another column")
             cols[key] = arr[:, j]

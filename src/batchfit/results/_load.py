@@ -21,8 +21,10 @@ def from_dict(d: dict) -> FitResult:
     name the field at fault)."""
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError(f"not a saved batchfit FitResult (format is not {FORMAT!r})")
-    if d.get("version") != VERSION:
+    if d.get("version") not in (1, VERSION):
         raise ValueError(f"unsupported FitResult format version {d.get('version')!r} (expected {VERSION})")
+    if d["version"] == 1 and isinstance(d.get("arrays"), dict) and "values" in d["arrays"]:
+        d = d | {"arrays": {("values_all" if k == "values" else k): v for k, v in d["arrays"].items()}}
     s = _field(d, "spec", dict)
     names, free, fixed = (_names(s, k) for k in ("names", "free", "fixed"))
     tied = _field(s, "tied", list, "spec.")
@@ -81,7 +83,7 @@ def _check_shapes(arrays, extras, spec, batched):
     m = res.shape[1] if res.ndim == 2 else -1
     nf, nn = len(spec.free), len(spec.names)
     want = {k: (B,) for k in ("nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "errorbars")}
-    want.update(covar=(B, nf, nf), init_vals=(B, nf), values=(B, nn), stderr_all=(B, nn), residual=(B, m))
+    want.update(covar=(B, nf, nf), init_vals=(B, nf), values_all=(B, nn), stderr_all=(B, nn), residual=(B, m))
     for k, shape in want.items():
         if arrays[k].shape != shape:
             raise ValueError(f"field 'arrays.{k}' has shape {arrays[k].shape}, expected {shape} "
