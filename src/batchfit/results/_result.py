@@ -53,7 +53,7 @@ class FitResult(StatusView, LmfitView):
     def _get(self, key):
         return self._get_arr(self._a[key])
 
-    def __getitem__(self, i) -> "FitResult":
+    def __getitem__(self, i) -> FitResult:
         n = len(self)
         i = check_index(i, n, "FitResult", "fit", f"a batch of {n}")
         extras = {k: (_cut_dict(v, i, n) if isinstance(v, dict)
