@@ -80,7 +80,8 @@ def _check_finite_args(args, kws):
         if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
             first = np.argwhere(~np.isfinite(arr))[0] if arr.ndim else ()
             where = f" (first at index {tuple(int(i) for i in first)})" if arr.ndim else ""
-            raise ValueError(f"minimize: argument {jax.tree_util.keystr(path)} contains NaN or inf{where}; "
+            name = ("args" if path[0].idx == 0 else "kws") + jax.tree_util.keystr(path[1:])
+            raise ValueError(f"minimize: argument {name} contains NaN or inf{where}; "
                              "pass nan_policy='omit' to drop the non-finite residuals or 'propagate' "
                              "to let the fit fail")
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, x64_context
 from ..problem._modelfn import OP_SYMBOLS, CompositeFunction, ModelFunction, evaluate
-from ._minimize import make_config
+from ._minimize import make_config, solver_options
 from ._model_fit import fit_data
 from ._signature import _param_roots, _signature
 
@@ -183,7 +183,7 @@ class Model:
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
             scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
             config=None, shared=None, group_solver="auto", chunk_size=None, checkpoint=None,
-            progress=None, **kwargs):
+            progress=None, fit_kws=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
 
         Args:
@@ -210,6 +210,9 @@ class Model:
           progress: ``None`` (a tqdm bar when there is more than one chunk
             and tqdm is installed), ``True``, ``False``, or a callable
             ``progress(done, total)`` called after each chunk.
+          fit_kws: lmfit's solver keywords as a dict: ``maxfev``, ``xtol``,
+            ``ftol``, ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is
+            accepted and unused (Jacobians are exact, by autodiff).
           **kwargs: independent variables (e.g. ``x=x``), shape (m,) shared
             or (N, m) per fit, and parameter values to override.
 
@@ -229,7 +232,10 @@ class Model:
         missing_p = [n for n in self.param_names if n not in params]
         if missing_p:
             raise ValueError(f"Model {self.name!r}.fit: params lacks {missing_p}")
-        cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+        opts = solver_options(fit_kws, f"Model {self.name!r}.fit")
+        opts.update({k: v for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items()
+                     if v is not None})
+        cfg = make_config(method, config, **opts)
         indep = {v: kwargs[v] for v in self.independent_vars}
         if shared is not None and (chunk_size is not None or checkpoint is not None):
             raise ValueError(f"Model {self.name!r}.fit: chunk_size and checkpoint are not supported with shared=")
