@@ -10,7 +10,8 @@ from . import data as data
 from . import models as models
 from ._version import __version__
 from .engine._chunked import CheckpointError
-from .fitting._curve_fit import OptimizeWarning, curve_fit
+from .fitting._curve_fit import curve_fit
+from .fitting._curve_fit_out import OptimizeWarning
 from .fitting._minimize import minimize
 from .fitting._model import Model
 from .groups._result import GroupFitResult

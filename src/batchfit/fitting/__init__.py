@@ -1,7 +1,8 @@
 """The front doors: minimize (lmfit's objective), Model and CompositeModel,
 and scipy's curve_fit."""
 
-from ._curve_fit import OptimizeWarning, curve_fit
+from ._curve_fit import curve_fit
+from ._curve_fit_out import OptimizeWarning
 from ._minimize import minimize
 from ._model import CompositeModel, Model
 
