@@ -210,8 +210,9 @@ def test_shared_many_groups_from_3d_npz(tmp_path, capsys):
     code, out, err = fit([tmp_path / "d.npz", "--model", "gaussian", "--shared", "sigma",
                           "--out", tmp_path / "g.npz"], capsys)
     assert code == 0, err
-    with np.load(tmp_path / "g.npz", allow_pickle=False) as z:
-        t = {k: z[k] for k in z.files}
+    back = bf.load_result(tmp_path / "g.npz")  # the saved GroupFitResult, as the README says
+    assert isinstance(back, bf.GroupFitResult) and len(back) == G
+    t = {k: np.asarray(v) for k, v in back.to_dataframe().items()}
     np.testing.assert_array_equal(t["group"], [0, 0, 0, 1, 1, 1])
     np.testing.assert_array_equal(t["dataset"], [0, 1, 2, 0, 1, 2])
     assert list(t["status"]) == ["FTOL_XTOL"] * 6 or t["success"].all()

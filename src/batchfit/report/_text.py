@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..groups._result import GroupFitResult
 from ..params import Parameters
 from ._format import (
     _correl_lines,
@@ -130,7 +129,7 @@ def fit_report(inpars, modelpars=None, show_correl=True, min_correl=0.1, sort_pa
     """
     if correl_mode not in ("list", "table"):
         raise ValueError(f"fit_report: correl_mode must be 'list' or 'table', got {correl_mode!r}")
-    if isinstance(inpars, GroupFitResult):
+    if hasattr(inpars, "shared_names"):  # a GroupFitResult (duck-typed: report sits above groups)
         return group_report(inpars, show_correl, min_correl)
     if isinstance(inpars, Parameters):
         return _params_only(inpars, modelpars, show_correl, min_correl, sort_pars, correl_mode)

@@ -62,8 +62,7 @@ def to_dict(result) -> dict:
     numbers then appear as NaN/Infinity, as Python's json writes them.
     """
     spec = result._spec
-    params = {n: {"value": p.value, "min": p.min, "max": p.max, "vary": p.vary, "expr": p.expr}
-              for n, p in result._template.items()}
+    params = params_dict(result._template)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -73,8 +72,19 @@ def to_dict(result) -> dict:
                  "tied": [list(t) for t in spec.tied]},
         "params": params,
         "arrays": {k: result._a[k] for k in ARRAYS},
-        "extras": _plain(result.extras) | _model_name(result.extras),
+        "extras": plain_extras(result.extras),
     }
+
+
+def plain_extras(extras) -> dict:
+    """The numeric extras, plus the Model's name and labels (not the Model)."""
+    return _plain(extras) | _model_name(extras)
+
+
+def params_dict(template) -> dict:
+    """Parameters as name -> ``value``, ``min``, ``max``, ``vary``, ``expr``."""
+    return {n: {"value": p.value, "min": p.min, "max": p.max, "vary": p.vary, "expr": p.expr}
+            for n, p in template.items()}
 
 
 def _model_name(extras) -> dict:
@@ -166,8 +176,13 @@ def save(result, path) -> None:
     The file is written under a temporary name in the same folder and renamed
     into place, so an interrupted save never leaves a half-written file.
     """
+    write_dict(to_dict(result), path)
+
+
+def write_dict(d, path) -> None:
+    """Write a result's dict (``to_dict``'s layout: arrays and plain data) to
+    ``path`` (.npz or .json, chosen by the suffix), atomically."""
     ext = _kind(path)
-    d = to_dict(result)
     if ext == ".json":
         tree = _encode(d, lambda key, a: _json_array(a))
         _atomic(path, lambda fh: json.dump(tree, fh, allow_nan=True), text=True)
