@@ -140,7 +140,7 @@ class LmfitView:
         ``(name, value, vary, expr, min, max, brute_step, stderr, correl,
         init_value, user_data)``; plain Python objects (lists for a batch)."""
         model = self.extras.get("model")
-        out = {"model": (repr(model) if model is not None else self.extras.get("model_name")),
+        out = {"model": (model._label() if model is not None else self.extras.get("model_label")),
                "method": self.method}
         for k in ("ndata", "nvarys", "nfree", "chisqr", "redchi", "aic", "bic", "rsquared", "nfev"):
             out[k] = _plain(getattr(self, k))
