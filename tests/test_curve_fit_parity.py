@@ -106,7 +106,7 @@ def test_leastsq_keywords(no_solve):
 
 def test_batch_full_output_per_fit():
     Yb = np.stack([Y, 1.2 * Y, 0.8 * Y + 0.1])
-    popt, pcov, info, mesg, ier = bf.curve_fit(decay, X, Yb, p0=P0, sigma=SIGMA, full_output=True)
+    popt, _, info, mesg, ier = bf.curve_fit(decay, X, Yb, p0=P0, sigma=SIGMA, full_output=True)
     assert info["fjac"].shape == (3, 3, X.size) and info["ipvt"].shape == (3, 3) and info["qtf"].shape == (3, 3)
     assert ier.shape == (3,) and set(ier.tolist()) <= {1, 2, 3, 4} and len(mesg) == 3
     for i in range(3):

@@ -89,7 +89,7 @@ def test_cli_shared_json_is_read_by_load_result(tmp_path, capsys):
     np.savez(tmp_path / "d.npz", data=y, x=X)
     code = main(["fit", str(tmp_path / "d.npz"), "--model", "gaussian", "--shared", "sigma",
                  "--out", str(tmp_path / "g.json")])
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code == 0, err
     back = bf.load_result(tmp_path / "g.json")
     assert isinstance(back, bf.GroupFitResult) and back.shared_names == ["sigma"] and back.success

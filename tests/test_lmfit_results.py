@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import batchfit as bf  # noqa: E402
+import batchfit as bf
 
 TIGHT = {"xtol": 1e-15, "ftol": 1e-15}
 RNG = np.random.default_rng(13)
