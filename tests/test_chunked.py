@@ -192,7 +192,7 @@ def test_antoine_from_many_starts_chunked():
         np.testing.assert_array_equal(res._a[k], ref._a[k])
     # values to 1e-12; their statistics (residuals cancelling P ~ 350 down to
     # ~3e-3) amplify rounding ~1e5-fold and are covered by the tests above
-    np.testing.assert_allclose(res._a["values"], ref._a["values"], rtol=1e-12)
+    np.testing.assert_allclose(res._a["values_all"], ref._a["values_all"], rtol=1e-12)
     np.testing.assert_allclose(res.params["A"].value, bdata.ANTOINE_BEST[0], rtol=1e-7)
     np.testing.assert_allclose(res.params["B"].value, bdata.ANTOINE_BEST[1], rtol=1e-6)
     np.testing.assert_allclose(res.params["C"].value, bdata.ANTOINE_BEST[2], rtol=1e-6)

@@ -91,9 +91,10 @@ def test_to_dict_is_plain_and_json_serialisable(batch):
     assert d["spec"] == {"names": NAMES, "free": ["amp", "cen", "sigma"], "fixed": ["c"],
                          "tied": [["fwhm", "2.3548200*sigma"]]}
     assert d["params"]["cen"] == {"value": 1.0, "min": 0.0, "max": 2.0, "vary": True, "expr": None}
-    assert sorted(d["extras"]) == ["best_fit", "data", "indep", "mask", "model_name", "weights"]
+    assert sorted(d["extras"]) == ["best_fit", "data", "indep", "mask", "max_nfev", "model_label",
+                                  "model_name", "model_param_names", "nan_policy", "scale_covar", "weights"]
     back = json.loads(json.dumps(d, default=lambda a: a.tolist()))
-    np.testing.assert_array_equal(back["arrays"]["values"], res.to_dict()["arrays"]["values"])
+    np.testing.assert_array_equal(back["arrays"]["values_all"], res.to_dict()["arrays"]["values_all"])
     np.testing.assert_array_equal(back["extras"]["indep"]["x"], x)
     np.testing.assert_array_equal(back["extras"]["weights"], 1 / sd)
     assert back["arrays"]["status"] == [int(s) for s in res.status]
@@ -126,7 +127,8 @@ def test_single_minimize_round_trip(tmp_path, ext):
     res = bf.minimize(lambda p, x, y: p["a"] * jnp.exp(-p["k"] * x) - y, p, args=(x, y))
     res.save(tmp_path / f"m.{ext}")
     back = bf.load_result(tmp_path / f"m.{ext}")
-    assert not back.batched and back.extras == {}
+    assert not back.batched and back.extras == res.extras == {"nan_policy": "raise", "scale_covar": True,
+                                                            "max_nfev": None}
     _same_result(res, back)
     assert back.params["k"].value == pytest.approx(1.3, rel=0.05)
 

@@ -277,7 +277,7 @@ def test_garbage_metadata_names_file_and_field(saved, tmp_path):
         bf.load_result(tmp_path / "meta.npz")
 
 
-@pytest.mark.parametrize("key", ["chisqr", "values", "covar", "residual"])
+@pytest.mark.parametrize("key", ["chisqr", "values_all", "covar", "residual"])
 def test_arrays_of_inconsistent_lengths(saved, tmp_path, key):
     folder, _ = saved
     tree = json.loads((folder / "r.json").read_text())

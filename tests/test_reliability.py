@@ -352,7 +352,7 @@ def test_permuting_the_batch_permutes_the_results(perm, seed):
     perm = np.array(perm)
     a = DECAY.fit(y, DECAY.make_params(**start), x=X)
     b = DECAY.fit(y[perm], DECAY.make_params(**{n: v[perm] for n, v in start.items()}), x=X)
-    for k in ("status", "nfev", "chisqr", "covar", "values", "stderr_all", "residual"):
+    for k in ("status", "nfev", "chisqr", "covar", "values_all", "stderr_all", "residual"):
         np.testing.assert_array_equal(b._a[k], a._a[k][perm])
 
 
@@ -401,7 +401,7 @@ def test_bit_identical_reruns_minimize_with_masks():
     runs = [bf.minimize(resid, p, args=(X, y[2], mask)) for _ in range(2)]
     runs += [DECAY.fit(y, DECAY.make_params(**start), x=X, nan_policy="omit") for _ in range(2)]
     for a, b in (runs[:2], runs[2:]):
-        for k in ("status", "nfev", "chisqr", "covar", "values", "stderr_all", "residual"):
+        for k in ("status", "nfev", "chisqr", "covar", "values_all", "stderr_all", "residual"):
             np.testing.assert_array_equal(a._a[k], b._a[k])
     # the objective with its own mask is the Model fit of dataset 2
     np.testing.assert_allclose(values(runs[0])[2], values(runs[2])[2], rtol=1e-10)

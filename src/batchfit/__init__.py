@@ -10,14 +10,15 @@ from . import data as data
 from . import models as models
 from ._version import __version__
 from .engine._chunked import CheckpointError
-from .fitting._curve_fit import OptimizeWarning, curve_fit
+from .fitting._curve_fit import curve_fit
+from .fitting._curve_fit_out import OptimizeWarning
 from .fitting._minimize import minimize
 from .fitting._model import Model
 from .groups._result import GroupFitResult
 from .inference import ci_report, conf_interval
 from .params import ExprError, Parameter, Parameters, create_params
 from .problem._compat import PrecisionWarning
-from .report._text import fit_report
+from .report._text import fit_report, report_fit
 from .results._load import load_result
 from .results._result import FitResult
 from .solver import RESULTS, LMConfig
@@ -41,5 +42,6 @@ __all__ = [
     "fit_report",
     "load_result",
     "minimize",
+    "report_fit",
     "__version__",
 ]

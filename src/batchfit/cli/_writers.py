@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import json
 import os
 
 import numpy as np
@@ -117,23 +116,17 @@ def write_results(res, path, labels=None) -> str:
     from ..groups._result import GroupFitResult
 
     ext = _suffix(path)
-    if ext in (".npz", ".json") and not isinstance(res, GroupFitResult):
+    if ext in (".npz", ".json"):
         res.save(path)
-        return f"result of {len(res) if res.batched else 1} fit(s) (batchfit.load_result reads it)"
+        what = (f"{len(res) if res.batched else 1} group(s)" if isinstance(res, GroupFitResult)
+                else f"{len(res) if res.batched else 1} fit(s)")
+        return f"result of {what} (batchfit.load_result reads it)"
     cols = result_table(res, labels)
     nrows = len(next(iter(cols.values())))
     if ext == ".csv":
         _write_csv(cols, path)
-    elif ext == ".parquet":
+    else:
         import pandas as pd
 
         pd.DataFrame(cols).to_parquet(path)
-    elif ext == ".npz":
-        with open(path, "wb") as fh:
-            np.savez_compressed(fh, **{k: (np.asarray(v).astype(str) if np.asarray(v).dtype == object
-                                           else np.asarray(v)) for k, v in cols.items()})
-    else:
-        table = {k: np.asarray(v).tolist() for k, v in cols.items()}
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump({"format": "batchfit.table", "columns": table}, fh)
     return f"{nrows} rows"

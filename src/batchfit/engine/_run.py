@@ -112,5 +112,5 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         status=status, nfev=out.nfev, ndata=ndata, nfree=ndata - spec.nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=st.covar, init_vals=packed.init,
         errorbars=st.errorbars & np.isin(status, success_codes()),
-        residual=st.residual, values=st.values, stderr_all=st.stderr,
+        residual=st.residual, values_all=st.values, stderr_all=st.stderr,
     ), refit)

@@ -2,7 +2,8 @@
 and scipy's curve_fit."""
 
 from ._composite import CompositeModel
-from ._curve_fit import OptimizeWarning, curve_fit
+from ._curve_fit import curve_fit
+from ._curve_fit_out import OptimizeWarning
 from ._minimize import minimize
 from ._model import Model
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -20,14 +19,10 @@ from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
 from ..problem._pack import host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
-from ._minimize import make_config
-from ._model import Model
+from ._curve_fit_out import attach_model_data, minpack_info, outputs
+from ._minimize import make_config, solver_options
 
 NAN_POLICIES = (None, "raise", "omit")
-
-
-class OptimizeWarning(UserWarning):
-    """The covariance could not be estimated, or fits of a batch failed."""
 
 
 def _names_from_signature(f, n):
@@ -184,7 +179,8 @@ def _prepare_data(xdata, ydata, sigma, nan_policy, check_finite):
 
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
               bounds=(-np.inf, np.inf), method=None, jac=None, *, full_output=False, nan_policy=None,
-              max_nfev=None, maxfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None):
+              max_nfev=None, maxfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
+              **kwargs):
     """Fit ``f(xdata, *params)`` to ``ydata``: scipy.optimize.curve_fit, batched.
 
     The arguments and results are scipy's. ``ydata`` of shape (N, m) runs N
@@ -221,14 +217,21 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         ``ydata`` or ``xdata`` is NaN).
       max_nfev, maxfev, ftol, xtol, gtol, dtype, config: solver options as
         in :func:`batchfit.minimize`.
+      **kwargs: scipy's leastsq keywords: ``epsfcn``, ``factor``, ``diag``
+        and ``col_deriv`` are accepted and unused (Jacobians are exact).
 
     Returns:
       ``popt`` (n,) or (N, n) and ``pcov`` (n, n) or (N, n, n), ``inf``
       where the covariance cannot be estimated. With ``full_output``, also
-      ``infodict`` (``nfev``, ``fvec`` = weighted residual ``(f - y)/sigma``,
-      ``result``: the :class:`~batchfit.FitResult`), ``mesg`` and ``ier``
-      (:class:`~batchfit.RESULTS` codes; 1 to 5 mean success, 1 to 4 as
-      in MINPACK).
+      ``infodict`` as scipy's (``nfev``, ``fvec`` = weighted residual
+      ``(f - y)/sigma``, ``fjac``, ``ipvt``, ``qtf`` of the QR factorisation
+      of the weighted Jacobian at the solution, unpivoted: ``ipvt`` is
+      ``0..n-1``), plus ``status`` (:class:`~batchfit.RESULTS` codes) and
+      ``result`` (the :class:`~batchfit.FitResult`); ``mesg`` (the status
+      message) and ``ier`` in scipy's (MINPACK's) codes: 1 to 4 success,
+      5 ``maxfev`` reached, 6 no further reduction possible, 0 for outcomes
+      MINPACK does not have (see ``status``). A batch gives a leading axis N
+      to each, and ``mesg`` as a list.
 
     Example:
       >>> import jax.numpy as jnp, numpy as np
@@ -250,8 +253,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         raise ValueError(f"curve_fit: nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
     if max_nfev is not None and maxfev is not None:
         raise TypeError("curve_fit: give max_nfev or maxfev, not both")
-    cfg = make_config(method or "lm", config, max_nfev=max_nfev if maxfev is None else maxfev,
-                      ftol=ftol, xtol=xtol, gtol=gtol)
+    opts = solver_options(kwargs, "curve_fit")
+    explicit = {"max_nfev": max_nfev if maxfev is None else maxfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}
+    opts.update({k: v for k, v in explicit.items() if v is not None})
+    cfg = make_config(method or "lm", config, **opts)
     if check_finite is None:
         check_finite = nan_policy is None
     x, y, w, mask, x_per_fit, batched = _prepare_data(xdata, ydata, sigma, nan_policy, check_finite)
@@ -289,42 +294,9 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         result = run(resid, resid_ext, spec, params, packed, per_fit, shared,
                      ndata if mask is not None else None, B, batched, cfg, dt, method or "lm",
                      not absolute_sigma, label, m_expected=m)
-    _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
-    return _outputs(result, absolute_sigma, full_output)
+        attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
 
+        def info_fn(popt):
+            return minpack_info(resid_ext, np.asarray(popt, dtype=dt), per_fit, shared)
 
-def _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B):
-    """best_fit, data, weights and x as a Model fit has them (for plots, export)."""
-    wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
-    best = result._a["residual"] / wfull + y
-    if mask is not None:
-        best = np.where(mask, best, np.nan)
-    xb = x if x_per_fit else np.broadcast_to(x, (B,) + x.shape)  # per fit, without copies
-    result.extras.update(best_fit=best, data=y, weights=w, mask=mask, indep={xname: xb},
-                         model=Model(func, independent_vars=[xname]))
-
-
-def _outputs(result, absolute_sigma, full_output):
-    a = result._a
-    popt = a["values"].copy()
-    pcov = a["covar"].copy()
-    bad = np.isnan(pcov).any(axis=(1, 2))
-    if not absolute_sigma:
-        bad |= a["ndata"] <= popt.shape[1]
-    pcov[bad] = np.inf
-    ok = np.atleast_1d(result.success)
-    if not result.batched:
-        if not ok[0]:
-            raise RuntimeError(f"Optimal parameters not found: {result.message}")
-        popt, pcov = popt[0], pcov[0]
-    if bad.any():
-        where = f" for {int(bad.sum())} of {len(bad)} fits" if result.batched else ""
-        warnings.warn(f"Covariance of the parameters could not be estimated{where}", OptimizeWarning,
-                      stacklevel=3)
-    if result.batched and not ok.all():
-        warnings.warn(f"{int((~ok).sum())} of {len(ok)} fits did not converge; their status is in ier "
-                      "(full_output=True)", OptimizeWarning, stacklevel=3)
-    if not full_output:
-        return popt, pcov
-    info = {"nfev": result.nfev, "fvec": result.residual, "result": result}
-    return popt, pcov, info, result.message, result.status
+        return outputs(result, absolute_sigma, full_output, info_fn)

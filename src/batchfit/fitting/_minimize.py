@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +16,36 @@ from ..problem._residual import objective_residual
 from ..solver import LMConfig
 
 METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
+
+
+NAN_POLICIES = ("raise", "propagate", "omit")
+# lmfit's / scipy.optimize.leastsq's solver keywords -> LMConfig fields
+FIT_KWS = {"maxfev": "max_nfev", "max_nfev": "max_nfev", "xtol": "xtol", "ftol": "ftol", "gtol": "gtol",
+           "tau": "tau", "linear_solver": "linear_solver", "threads": "threads", "devices": "devices",
+           "round_steps": "round_steps"}
+IGNORED_FIT_KWS = ("epsfcn", "Dfun", "col_deriv", "factor", "diag")  # exact Jacobians: no meaning here
+
+
+def solver_options(fit_kws, who) -> dict:
+    """lmfit's ``fit_kws`` (``maxfev``, ``xtol``, ``ftol``, ``gtol``, ...) as
+    :class:`LMConfig` fields; ``epsfcn`` (the finite-difference step) and the
+    other MINPACK Jacobian options are accepted and unused, as Jacobians are
+    exact (autodiff). An unknown keyword is a TypeError naming it."""
+    if fit_kws is None:
+        return {}
+    if not isinstance(fit_kws, dict):
+        raise TypeError(f"{who}: fit_kws must be a dict, got {type(fit_kws).__name__}")
+    out = {}
+    for k, v in fit_kws.items():
+        if k in IGNORED_FIT_KWS:
+            continue
+        if k not in FIT_KWS:
+            raise TypeError(f"{who}: unknown solver option {k!r} in fit_kws; known: "
+                            f"{sorted(set(FIT_KWS) | set(IGNORED_FIT_KWS))}")
+        if FIT_KWS[k] in out and out[FIT_KWS[k]] != v:
+            raise TypeError(f"{who}: fit_kws gives {FIT_KWS[k]} twice (as {k!r})")
+        out[FIT_KWS[k]] = v
+    return out
 
 
 def make_config(method, config, **kw) -> LMConfig:
@@ -41,9 +72,46 @@ def _shared_tree(args, kws, dtype):
     return jax.tree_util.tree_map_with_path(conv, tree)
 
 
+def _check_finite_args(args, kws):
+    """nan_policy='raise': a NaN or inf in an argument is an error naming it."""
+    tree = (tuple(args), dict(kws or {}))
+    for path, a in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        arr = np.asarray(a)
+        if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+            first = np.argwhere(~np.isfinite(arr))[0] if arr.ndim else ()
+            where = f" (first at index {tuple(int(i) for i in first)})" if arr.ndim else ""
+            name = ("args" if path[0].idx == 0 else "kws") + jax.tree_util.keystr(path[1:])
+            raise ValueError(f"minimize: argument {name} contains NaN or inf{where}; "
+                             "pass nan_policy='omit' to drop the non-finite residuals or 'propagate' "
+                             "to let the fit fail")
+
+
+@functools.lru_cache(maxsize=256)
+def _omitting(fcn):
+    """``fcn`` with its non-finite residuals replaced by 0 (nan_policy='omit')."""
+
+    def omit(params, *args, **kws):
+        r = jnp.ravel(fcn(params, *args, **kws))
+        return jnp.where(jnp.isfinite(r), r, jnp.zeros((), r.dtype))
+
+    omit.__name__ = getattr(fcn, "__name__", "objective")
+    return omit
+
+
+def _finite_count(fcn, spec, theta0, per_fit, shared):
+    """Finite residuals of each fit at its start (nan_policy='omit'), or None
+    when the objective fails (the engine's check then names the error)."""
+    resid = objective_residual(fcn, spec)
+    try:
+        r = jax.vmap(resid, in_axes=(0, 0, None))(jnp.asarray(theta0), per_fit, shared)
+    except Exception:  # noqa: BLE001 (the engine's residual check reports it)
+        return None
+    return np.asarray(jnp.isfinite(r).sum(axis=1))
+
+
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
-             max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-             chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None):
+             nan_policy="raise", max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
+             chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None, **fit_kws):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -57,6 +125,13 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       args, kws: extra arguments for ``fcn`` (numeric arrays).
       method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``.
       scale_covar: scale the covariance by the reduced chi-square.
+      nan_policy: as lmfit's: ``"raise"`` (default): a NaN or inf in
+        ``args``/``kws`` raises ValueError naming the argument, before
+        anything compiles (a residual that becomes non-finite during the fit
+        gives that fit a status: NONFINITE_START or DIVERGED);
+        ``"propagate"``: no check, such fits fail with a status;
+        ``"omit"``: non-finite residuals are dropped (set to 0 and not
+        counted in ``ndata``, which counts the finite residuals at the start).
       max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`).
       dtype: ``"float32"`` or ``"float64"``; by default float64 unless every
         floating input array is float32.
@@ -74,6 +149,9 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         ``n_starts - 1`` drawn with ``seed``, all fitted in one batch; each
         fit keeps its best (see :mod:`batchfit.inference`).
       seed: seed of the drawn starts (default 0).
+      **fit_kws: lmfit's solver keywords: ``maxfev``, ``xtol``, ``ftol``,
+        ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is accepted and
+        unused (Jacobians are exact).
 
     Returns:
       :class:`~batchfit.FitResult`.
@@ -89,14 +167,23 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     """
     if not callable(fcn):
         raise TypeError("fcn must be callable")
-    cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"minimize: nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    opts = solver_options(fit_kws, "minimize")
+    for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items():
+        if v is not None:
+            opts[k] = v
+    cfg = make_config(method, config, **opts)
     if not (type(n_starts) is int and n_starts == 1) or seed is not None:
         from ..inference._multistart_fit import minimize_multistart
 
         return minimize_multistart(minimize, fcn, params, n_starts, seed, {
-            "args": args, "kws": kws, "method": method, "scale_covar": scale_covar, "max_nfev": max_nfev,
+            "args": args, "kws": kws, "method": method, "nan_policy": nan_policy, "scale_covar": scale_covar, "max_nfev": max_nfev,
             "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype, "config": config,
-            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress})
+            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress, **fit_kws})
+    if nan_policy == "raise":
+        _check_finite_args(args, kws)
+    objective = _omitting(fcn) if nan_policy == "omit" else fcn
     spec = make_spec(params)
     Bp = batch_size_of(params)
     B = Bp or 1
@@ -107,7 +194,10 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
-        return _chunked.run(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
-                           params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
-                           method, scale_covar, label, chunk_size=chunk_size,
-                           checkpoint=checkpoint, progress=progress)
+        ndata = _finite_count(fcn, spec, packed.theta0.astype(dt), per_fit, shared) if nan_policy == "omit" else None
+        result = _chunked.run(objective_residual(objective, spec), objective_residual(objective, spec, True),
+                              spec, params.copy(), packed, per_fit, shared, ndata, B, Bp is not None, cfg,
+                              dt, method, scale_covar, label, chunk_size=chunk_size,
+                              checkpoint=checkpoint, progress=progress)
+    result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar), max_nfev=cfg.max_nfev)
+    return result

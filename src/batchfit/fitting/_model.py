@@ -16,7 +16,7 @@ from ..problem._compat import resolve_dtype, x64_context
 from ..problem._modelfn import ModelFunction, evaluate
 from . import _hints
 from ._lmfit_args import lmfit_arguments, static_options
-from ._minimize import make_config
+from ._minimize import make_config, solver_options
 from ._model_fit import fit_data
 from ._signature import read_signature
 
@@ -237,7 +237,7 @@ class Model:
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
             scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
             config=None, shared=None, group_solver="auto", chunk_size=None, checkpoint=None,
-            progress=None, n_starts=1, seed=None, **kwargs):
+            progress=None, n_starts=1, seed=None, fit_kws=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
 
         Args:
@@ -268,6 +268,9 @@ class Model:
             ``n_starts - 1`` drawn with ``seed``, all fitted in one batch;
             each fit keeps its best (see :mod:`batchfit.inference`).
           seed: seed of the drawn starts (default 0).
+          fit_kws: lmfit's solver keywords as a dict: ``maxfev``, ``xtol``,
+            ``ftol``, ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is
+            accepted and unused (Jacobians are exact, by autodiff).
           **kwargs: independent variables (e.g. ``x=x``), shape (m,) shared
             or (N, m) per fit, and parameter values to override.
 
@@ -287,7 +290,10 @@ class Model:
         missing_p = [n for n in self.param_names if n not in params]
         if missing_p:
             raise ValueError(f"Model {self._name!r}.fit: params lacks {missing_p}")
-        cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+        opts = solver_options(fit_kws, f"Model {self._name!r}.fit")
+        opts.update({k: v for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items()
+                     if v is not None})
+        cfg = make_config(method, config, **opts)
         indep = {v: kwargs[v] for v in self.independent_vars}
         if not (type(n_starts) is int and n_starts == 1) or seed is not None:
             from ..inference._multistart_fit import group_multistart, model_multistart
@@ -295,7 +301,8 @@ class Model:
             opts = {"method": method, "nan_policy": nan_policy, "scale_covar": scale_covar,
                     "max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype,
                     "config": config, "shared": shared, "group_solver": group_solver,
-                    "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress}
+                    "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress,
+                    "fit_kws": fit_kws}
             run = model_multistart if shared is None else group_multistart
             return run(self, data, params, weights, n_starts, seed, indep, opts)
         if shared is not None and (chunk_size is not None or checkpoint is not None):

@@ -46,7 +46,8 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
     wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
-                         mask=md.per_fit.get("mask"))
+                         mask=md.per_fit.get("mask"), nan_policy=nan_policy, scale_covar=bool(scale_covar),
+                         max_nfev=cfg.max_nfev)
     return result
 
 

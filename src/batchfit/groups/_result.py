@@ -7,7 +7,10 @@ import numpy as np
 
 from ..params import Parameters
 from ..results._base import StatusView, check_index
+from ..results._export import write_dict
+from ..results._load import register_format
 from ..solver import RESULTS
+from . import _save
 from ._layout import GroupLayout, local_name, split_groups
 
 FULL_COVAR_MAX = 64  # free parameters per group up to which the full covariance is kept
@@ -59,7 +62,7 @@ class GroupFitResult(StatusView):
     def from_flat(cls, flat, template, lay: GroupLayout, extras=None):
         """From the dense solve's flat FitResult (batch axis = groups)."""
         names = flat._spec.names
-        vals, errs = flat._a["values"], flat._a["stderr_all"]
+        vals, errs = flat._a["values_all"], flat._a["stderr_all"]
         free = list(flat._spec.free)
         init_all = np.full(vals.shape, np.nan)
         for k, n in enumerate(free):
@@ -182,6 +185,21 @@ class GroupFitResult(StatusView):
         cols["success"] = np.repeat(np.isin(st, [int(r) for r in RESULTS if r.success]), K)
         return pd.DataFrame(cols)
 
+    def to_dict(self) -> dict:
+        """Everything the result holds as plain Python values and numpy
+        arrays (the layout of :func:`batchfit.groups._save.encode`)."""
+        return _save.encode(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GroupFitResult:
+        """The GroupFitResult described by :meth:`to_dict`'s output."""
+        return cls(**_save.decode(d))
+
+    def save(self, path) -> None:
+        """Write to ``path``: .npz (no pickle) or .json, atomically; read back
+        with :func:`batchfit.load_result`. The Model object is not saved."""
+        write_dict(self.to_dict(), path)
+
     def plot(self, *, fig=None, max_datasets=8, **kwargs):
         """Data and best fit of every dataset of one group (up to
         ``max_datasets``), residuals below; returns the Figure. Keywords:
@@ -195,6 +213,9 @@ class GroupFitResult(StatusView):
         return (f"<GroupFitResult: {kind} of {self.ndatasets} datasets, shared={self.shared_names}, "
                 f"{int(np.sum(self.success))} succeeded, "
                 f"solver={self.solver}>")
+
+
+register_format(_save.FORMAT, GroupFitResult.from_dict)
 
 
 def fit_extras(md, G, K, resid, model) -> dict:

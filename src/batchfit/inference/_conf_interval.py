@@ -92,7 +92,7 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
     probs = sigma_to_prob(s)
     B, S = len(result), len(s)
     col = [spec.names.index(f) for f in free]
-    best = np.asarray(result._a["values"][:, col], dtype=float)
+    best = np.asarray(result._a["values_all"][:, col], dtype=float)
     chi2b = np.asarray(result._a["chisqr"], dtype=float)
     usable = result._a["errorbars"] & np.isin(result._a["status"], _success()) & np.isfinite(chi2b)
     if not result.batched and not usable[0]:

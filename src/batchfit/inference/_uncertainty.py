@@ -70,7 +70,7 @@ def eval_uncertainty(result, params=None, sigma=1, **kwargs):
     if unknown:
         raise TypeError(f"eval_uncertainty: unexpected keyword(s) {unknown}; independent variables are "
                         f"{model.independent_vars}")
-    dt = np.result_type(result._a["values"].dtype, np.float32)
+    dt = np.result_type(result._a["values_all"].dtype, np.float32)
     fit_indep = result.extras.get("indep") or {}
     ind, axes = {}, {}
     for name in model.independent_vars:

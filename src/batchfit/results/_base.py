@@ -9,7 +9,7 @@ from ..solver import RESULTS
 # Per-fit array fields (leading batch axis).
 ARRAYS = (
     "status", "nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic",
-    "covar", "init_vals", "errorbars", "residual", "values", "stderr_all",
+    "covar", "init_vals", "errorbars", "residual", "values_all", "stderr_all",
 )
 
 

@@ -20,7 +20,7 @@ from ..solver import RESULTS
 from ._base import ARRAYS
 
 FORMAT = "batchfit.FitResult"
-VERSION = 1
+VERSION = 2  # 2: the values over every parameter are 'values_all' (1: 'values')
 STAT_COLUMNS = ("chisqr", "redchi", "aic", "bic", "nfev", "ndata", "status", "success", "message")
 
 
@@ -56,14 +56,13 @@ def to_dict(result) -> dict:
     (``names``, ``free``, ``fixed``, ``tied`` as ``[name, expr]`` pairs),
     ``params`` (the starting Parameters: name -> ``value``, ``min``,
     ``max``, ``vary``, ``expr``), ``arrays`` (every per-fit array, leading
-    batch axis, e.g. ``values`` over ``spec["names"]``, ``covar`` over
+    batch axis, e.g. ``values_all`` over ``spec["names"]``, ``covar`` over
     ``spec["free"]``) and ``extras`` (numeric extras such as ``best_fit``).
     ``json.dumps(d, default=lambda a: a.tolist())`` serialises it; non-finite
     numbers then appear as NaN/Infinity, as Python's json writes them.
     """
     spec = result._spec
-    params = {n: {"value": p.value, "min": p.min, "max": p.max, "vary": p.vary, "expr": p.expr}
-              for n, p in result._template.items()}
+    params = params_dict(result._template)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -73,14 +72,30 @@ def to_dict(result) -> dict:
                  "tied": [list(t) for t in spec.tied]},
         "params": params,
         "arrays": {k: result._a[k] for k in ARRAYS},
-        "extras": _plain(result.extras) | _model_name(result.extras),
+        "extras": plain_extras(result.extras),
     }
 
 
+def plain_extras(extras) -> dict:
+    """The numeric extras, plus the Model's name and labels (not the Model)."""
+    return _plain(extras) | _model_name(extras)
+
+
+def params_dict(template) -> dict:
+    """Parameters as name -> ``value``, ``min``, ``max``, ``vary``, ``expr``."""
+    return {n: {"value": p.value, "min": p.min, "max": p.max, "vary": p.vary, "expr": p.expr}
+            for n, p in template.items()}
+
+
 def _model_name(extras) -> dict:
-    """The Model's name (the Model itself is not data), for titles."""
-    name = getattr(extras.get("model"), "name", None)
-    return {"model_name": str(name)} if name is not None else {}
+    """The Model's name, report label and argument names (the Model itself
+    is not data), for titles, reports and ``best_values``."""
+    model = extras.get("model")
+    name = getattr(model, "name", None)
+    if name is None:  # a loaded result keeps what it was saved with
+        return {k: extras[k] for k in ("model_name", "model_label", "model_param_names") if k in extras}
+    return {"model_name": str(name), "model_label": str(model._label()),
+            "model_param_names": [str(n) for n in model.param_names]}
 
 
 # -- pandas -----------------------------------------------------------------
@@ -98,7 +113,7 @@ def to_dataframe(result):
     a = result._a
     cols = {}
     for j, n in enumerate(result._spec.names):
-        for key, arr in ((n, a["values"]), (f"{n}_stderr", a["stderr_all"])):
+        for key, arr in ((n, a["values_all"]), (f"{n}_stderr", a["stderr_all"])):
             if key in cols or key in STAT_COLUMNS:
                 raise ValueError(f"to_dataframe: column {key!r} of parameter {n!r} clashes with another column")
             cols[key] = arr[:, j]
@@ -161,8 +176,13 @@ def save(result, path) -> None:
     The file is written under a temporary name in the same folder and renamed
     into place, so an interrupted save never leaves a half-written file.
     """
+    write_dict(to_dict(result), path)
+
+
+def write_dict(d, path) -> None:
+    """Write a result's dict (``to_dict``'s layout: arrays and plain data) to
+    ``path`` (.npz or .json, chosen by the suffix), atomically."""
     ext = _kind(path)
-    d = to_dict(result)
     if ext == ".json":
         tree = _encode(d, lambda key, a: _json_array(a))
         _atomic(path, lambda fh: json.dump(tree, fh, allow_nan=True), text=True)

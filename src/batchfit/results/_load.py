@@ -21,8 +21,10 @@ def from_dict(d: dict) -> FitResult:
     name the field at fault)."""
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError(f"not a saved batchfit FitResult (format is not {FORMAT!r})")
-    if d.get("version") != VERSION:
+    if d.get("version") not in (1, VERSION):
         raise ValueError(f"unsupported FitResult format version {d.get('version')!r} (expected {VERSION})")
+    if d["version"] == 1 and isinstance(d.get("arrays"), dict) and "values" in d["arrays"]:
+        d = d | {"arrays": {("values_all" if k == "values" else k): v for k, v in d["arrays"].items()}}
     s = _field(d, "spec", dict)
     names, free, fixed = (_names(s, k) for k in ("names", "free", "fixed"))
     tied = _field(s, "tied", list, "spec.")
@@ -33,15 +35,7 @@ def from_dict(d: dict) -> FitResult:
     for n, ex in tied:
         parse(ex, f"field 'spec.tied' of {n!r}")  # an ExprError (a ValueError) names it
     spec = ParamSpec(tuple(names), tuple(free), tuple(fixed), tuple((n, ex) for n, ex in tied))
-    template = Parameters()
-    for name, f in _field(d, "params", dict).items():
-        if not isinstance(f, dict) or set(f) != {"value", "min", "max", "vary", "expr"}:
-            raise ValueError(f"field 'params.{name}' must hold value, min, max, vary and expr")
-        try:
-            template.add(Parameter(name, value=f["value"], vary=f["vary"], min=f["min"], max=f["max"],
-                                   expr=f["expr"]))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"field 'params.{name}': {err}") from None
+    template = template_from(d)
     arrays = _field(d, "arrays", dict)
     missing = set(ARRAYS) - set(arrays)
     if missing:
@@ -51,6 +45,20 @@ def from_dict(d: dict) -> FitResult:
     _check_shapes(arrays, extras, spec, bool(d.get("batched")))
     return FitResult(spec=spec, template=template, method=_field(d, "method", str),
                      batched=bool(_field(d, "batched", bool)), extras=extras, **arrays)
+
+
+def template_from(d) -> Parameters:
+    """The Parameters of field ``params`` (errors name the parameter)."""
+    template = Parameters()
+    for name, f in _field(d, "params", dict).items():
+        if not isinstance(f, dict) or set(f) != {"value", "min", "max", "vary", "expr"}:
+            raise ValueError(f"field 'params.{name}' must hold value, min, max, vary and expr")
+        try:
+            template.add(Parameter(name, value=f["value"], vary=f["vary"], min=f["min"], max=f["max"],
+                                   expr=f["expr"]))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"field 'params.{name}': {err}") from None
+    return template
 
 
 def _field(d, key, kind, prefix=""):
@@ -81,7 +89,7 @@ def _check_shapes(arrays, extras, spec, batched):
     m = res.shape[1] if res.ndim == 2 else -1
     nf, nn = len(spec.free), len(spec.names)
     want = {k: (B,) for k in ("nfev", "ndata", "nfree", "chisqr", "redchi", "aic", "bic", "errorbars")}
-    want.update(covar=(B, nf, nf), init_vals=(B, nf), values=(B, nn), stderr_all=(B, nn), residual=(B, m))
+    want.update(covar=(B, nf, nf), init_vals=(B, nf), values_all=(B, nn), stderr_all=(B, nn), residual=(B, m))
     for k, shape in want.items():
         if arrays[k].shape != shape:
             raise ValueError(f"field 'arrays.{k}' has shape {arrays[k].shape}, expected {shape} "
@@ -108,8 +116,23 @@ def _decode(tree, fetch):
     return tree
 
 
+_FORMATS = {}  # format name -> from_dict, for the other result classes (GroupFitResult)
+
+
+def register_format(name: str, from_dict_fn) -> None:
+    """Let :func:`load_result` read files whose ``format`` is ``name``
+    (a result class above this stage registers its ``from_dict``)."""
+    _FORMATS[name] = from_dict_fn
+
+
+def _dispatch(d):
+    fmt = d.get("format") if isinstance(d, dict) else None
+    return _FORMATS[fmt](d) if fmt in _FORMATS else from_dict(d)
+
+
 def load_result(path) -> FitResult:
-    """Read a FitResult written by :meth:`FitResult.save` (.npz or .json).
+    """Read a result written by :meth:`FitResult.save` or
+    :meth:`GroupFitResult.save` (.npz or .json).
 
     No pickle is involved (.npz files are read with ``allow_pickle=False``).
     The result's params, stderr, correlations, statistics, report and the
@@ -131,7 +154,7 @@ def load_result(path) -> FitResult:
         if ext == ".json":
             with open(path, encoding="utf-8") as fh:
                 tree = json.load(fh)
-            return from_dict(_decode(tree, _json_fetch))
+            return _dispatch(_decode(tree, _json_fetch))
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:  # our handle: closed on errors
             if "__meta__" not in z.files:
                 raise ValueError("not a saved batchfit FitResult (no __meta__ entry)")
@@ -142,7 +165,7 @@ def load_result(path) -> FitResult:
                     raise ValueError(f"field {key!r}: no such array in the file")
                 return z[key]
 
-            return from_dict(_decode(meta, fetch))
+            return _dispatch(_decode(meta, fetch))
     except OSError as err:
         if isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError):
             raise

@@ -11,9 +11,10 @@ import numpy as np
 from ..params import Parameters
 from ..problem._pack import ParamSpec
 from ._base import ARRAYS, StatusView, check_index
+from ._lmfit import LmfitView
 
 
-class FitResult(StatusView):
+class FitResult(StatusView, LmfitView):
     """Result of ``minimize`` or ``Model.fit``.
 
     Attributes (arrays over the batch, scalars for a single fit): ``status``
@@ -21,7 +22,13 @@ class FitResult(StatusView):
     ``nvarys``, ``nfree``, ``chisqr``, ``redchi``, ``aic``, ``bic``,
     ``covar`` (over ``var_names``), ``correl``, ``init_vals``, ``residual``,
     ``errorbars`` and ``params`` (a :class:`Parameters` whose values and
-    stderr are arrays for a batch).
+    stderr are arrays for a batch); lmfit's ``values``, ``best_values``,
+    ``init_values``, ``init_params``, ``init_fit``, ``best_fit``, ``model``,
+    ``userkws``, ``rsquared``, ``summary()``, ``eval()``,
+    ``eval_components()``, ``fit_report()``, ``plot_fit()`` and
+    ``plot_residuals()`` (see :mod:`batchfit.results._lmfit`).
+    The plain arrays over every parameter (``spec`` order, leading batch
+    axis): ``values_all`` and ``stderr_all``.
     """
 
     def __init__(self, *, spec: ParamSpec, template: Parameters, method: str, batched: bool,
@@ -46,7 +53,7 @@ class FitResult(StatusView):
     def _get(self, key):
         return self._get_arr(self._a[key])
 
-    def __getitem__(self, i) -> "FitResult":
+    def __getitem__(self, i) -> FitResult:
         n = len(self)
         i = check_index(i, n, "FitResult", "fit", f"a batch of {n}")
         extras = {k: (_cut_dict(v, i, n) if isinstance(v, dict)
@@ -84,10 +91,6 @@ class FitResult(StatusView):
         return a if self.batched else a[0]
 
     @property
-    def best_values(self) -> dict:
-        return {n: self._get_arr(self._a["values"][:, j]) for j, n in enumerate(self._spec.names)}
-
-    @property
     def params(self) -> Parameters:
         if self._params is None:
             self._params = self._build_params()
@@ -102,7 +105,7 @@ class FitResult(StatusView):
         corr = correlations(cor)
         for j, n in enumerate(spec.names):
             p = out[n]
-            p.value = self._get_arr(self._a["values"][:, j])
+            p.value = self._get_arr(self._a["values_all"][:, j])
             err = self._a["stderr_all"][:, j]
             if n in spec.free or p.expr is not None:
                 p.stderr = self._get_arr(err)
@@ -115,7 +118,8 @@ class FitResult(StatusView):
         return out
 
     def valuesdict(self) -> dict:
-        return self.best_values
+        """Name -> fitted value of every parameter (as ``values``)."""
+        return self.values
 
     def __repr__(self):
         if self.batched:
@@ -162,9 +166,16 @@ class FitResult(StatusView):
 
     def plot(self, **kwargs):
         """Data, best fit and residuals of one fit (matplotlib Figure); see
-        :func:`batchfit.report.plot_fit`. For a batch use ``result[i].plot()``."""
+        :func:`batchfit.report.plot_fit`. For a batch use ``result[i].plot()``.
+        lmfit's keywords (``datafmt``, ``fitfmt``, ``initfmt``, ``xlabel``,
+        ``ylabel``, ``yerr``, ``numpoints``, ``data_kws``, ``fit_kws``,
+        ``init_kws``, ``ax_res_kws``, ``ax_fit_kws``, ``fig_kws``) draw
+        lmfit's layout (residuals above the fit) instead."""
+        from ..report._axes import LMFIT_PLOT_KEYS, plot_lmfit
         from ..report._plot import plot_fit
 
+        if set(kwargs) & LMFIT_PLOT_KEYS:
+            return plot_lmfit(self, **kwargs)
         return plot_fit(self, **kwargs)
 
     def plot_batch(self, **kwargs):
