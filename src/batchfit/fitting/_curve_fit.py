@@ -18,8 +18,10 @@ import numpy as np
 from ..engine._run import run
 from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
+from ..problem._estimator import check_counts, make_estimator
 from ..problem._pack import host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
+from ..stats import _estimated
 from ._minimize import make_config
 from ._model import Model
 
@@ -184,7 +186,8 @@ def _prepare_data(xdata, ydata, sigma, nan_policy, check_finite):
 
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
               bounds=(-np.inf, np.inf), method=None, jac=None, *, full_output=False, nan_policy=None,
-              max_nfev=None, maxfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None):
+              max_nfev=None, maxfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
+              loss="linear", f_scale=1.0, statistic="chi2"):
     """Fit ``f(xdata, *params)`` to ``ydata``: scipy.optimize.curve_fit, batched.
 
     The arguments and results are scipy's. ``ydata`` of shape (N, m) runs N
@@ -221,6 +224,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         ``ydata`` or ``xdata`` is NaN).
       max_nfev, maxfev, ftol, xtol, gtol, dtype, config: solver options as
         in :func:`batchfit.minimize`.
+      loss, f_scale: a robust loss as scipy's (``"linear"``, ``"soft_l1"``,
+        ``"huber"``, ``"cauchy"``, ``"arctan"``); with one, ``pcov`` is
+        scipy's too: the inverse of ``Jᵀ diag(rho' + 2 z rho'') J`` scaled
+        by ``2 cost / (m - n)`` (unless ``absolute_sigma``).
+      statistic: ``"chi2"`` (default) or ``"cstat"`` (Poisson counts, no
+        ``sigma``; ``pcov`` is the inverse Fisher information).
 
     Returns:
       ``popt`` (n,) or (N, n) and ``pcov`` (n, n) or (N, n, n), ``inf``
@@ -255,6 +264,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     if check_finite is None:
         check_finite = nan_policy is None
     x, y, w, mask, x_per_fit, batched = _prepare_data(xdata, ydata, sigma, nan_policy, check_finite)
+    est = make_estimator(statistic, loss, f_scale, weights=sigma, label="curve_fit")
+    if est.statistic == "cstat":
+        check_counts(y if mask is None else np.where(mask, y, 0.0), "curve_fit: ydata")
+        absolute_sigma = True  # the inverse Fisher information, unscaled
     B, m = y.shape
     start = None if p0 is None else _float_array(p0, "p0", True)
     n = None if start is None else (1 if start.ndim == 0 else start.shape[-1])
@@ -272,8 +285,8 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     spec = make_spec(params)
     packed = pack(params, spec, B)
     func = _wrapped(f, xname, names)
-    resid = model_residual(func, spec, names, (xname,))
-    resid_ext = model_residual(func, spec, names, (xname,), True)
+    resid = model_residual(func, spec, names, (xname,), est=est)
+    resid_ext = model_residual(func, spec, names, (xname,), True, est=est, stats=not est.plain)
     data = {"y": y} | ({"mask": mask} if mask is not None else {})
     wd = {"weights": w} if w is not None else {}
     per_w = w is not None and w.ndim == 2
@@ -290,6 +303,8 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
                      ndata if mask is not None else None, B, batched, cfg, dt, method or "lm",
                      not absolute_sigma, label, m_expected=m)
     _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
+    if not est.plain:
+        _estimated_outputs(result, est, func, names, xname, x, x_per_fit, y, mask, dt)
     return _outputs(result, absolute_sigma, full_output)
 
 
@@ -302,6 +317,22 @@ def _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B):
     xb = x if x_per_fit else np.broadcast_to(x, (B,) + x.shape)  # per fit, without copies
     result.extras.update(best_fit=best, data=y, weights=w, mask=mask, indep={xname: xb},
                          model=Model(func, independent_vars=[xname]))
+
+
+def _estimated_outputs(result, est, func, names, xname, x, x_per_fit, y, mask, dt):
+    """Under a loss or cstat: the model at the solution as ``best_fit``;
+    for cstat the likelihood's aic/bic and ``MODEL_NONPOSITIVE`` (in place)."""
+    a = result._a
+    vals = {n: a["values"][:, j] for j, n in enumerate(names)}
+    with x64_context(dt):
+        best = _estimated.model_at(func, vals, {xname: x} if x_per_fit else {},
+                                   {} if x_per_fit else {xname: x}, y.shape, dt, mask)
+    result.extras.update(best_fit=best, statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
+    if est.statistic == "cstat":
+        a["aic"], a["bic"] = _estimated.cstat_criteria(a["chisqr"], y, mask, a["ndata"], len(names))
+        a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
+        _estimated.mark_nonpositive(a["status"], a["errorbars"], _estimated.nonpositive(best, y, mask))
+        result.extras["cstat"] = a["chisqr"]
 
 
 def _outputs(result, absolute_sigma, full_output):

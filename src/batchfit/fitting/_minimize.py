@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
+from ..problem._estimator import make_estimator
 from ..problem._pack import batch_size_of, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
@@ -43,7 +44,7 @@ def _shared_tree(args, kws, dtype):
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
              max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-             chunk_size=None, checkpoint=None, progress=None):
+             chunk_size=None, checkpoint=None, progress=None, loss="linear", f_scale=1.0):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -70,6 +71,11 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       progress: ``None`` (a tqdm bar when there is more than one chunk and
         tqdm is installed), ``True``, ``False``, or ``progress(done, total)``
         called after each chunk.
+      loss, f_scale: minimise scipy.optimize.least_squares' robust cost
+        ``0.5 f_scale^2 sum rho((f/f_scale)^2)`` instead (``"linear"``,
+        ``"soft_l1"``, ``"huber"``, ``"cauchy"``, ``"arctan"``);
+        ``chisqr`` is then twice that cost and the covariance scipy's
+        curve_fit's under a loss (``problem/_estimator``).
 
     Returns:
       :class:`~batchfit.FitResult`.
@@ -86,6 +92,7 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     if not callable(fcn):
         raise TypeError("fcn must be callable")
     cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+    est = make_estimator("chi2", loss, f_scale, label="minimize")
     spec = make_spec(params)
     Bp = batch_size_of(params)
     B = Bp or 1
@@ -96,7 +103,8 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
-        return _chunked.run(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
+        return _chunked.run(objective_residual(fcn, spec, est=est),
+                           objective_residual(fcn, spec, True, est=est, stats=not est.plain), spec,
                            params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
                            method, scale_covar, label, chunk_size=chunk_size,
                            checkpoint=checkpoint, progress=progress)

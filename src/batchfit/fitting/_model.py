@@ -9,6 +9,7 @@ import numpy as np
 
 from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, x64_context
+from ..problem._estimator import make_estimator
 from ..problem._modelfn import OP_SYMBOLS, CompositeFunction, ModelFunction, evaluate
 from ._minimize import make_config
 from ._model_fit import fit_data
@@ -181,7 +182,8 @@ class Model:
         return self._combine(other, operator.truediv)
 
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
-            scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
+            scale_covar=None, statistic="chi2", loss="linear", f_scale=1.0, max_nfev=None,
+            ftol=None, xtol=None, gtol=None, dtype=None,
             config=None, shared=None, group_solver="auto", chunk_size=None, checkpoint=None,
             progress=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
@@ -193,6 +195,15 @@ class Model:
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).
           method: ``"leastsq"`` (LM) or ``"gauss_newton"``.
           nan_policy: ``"raise"`` (default), ``"omit"`` or ``"propagate"``.
+          scale_covar: scale the covariance by the reduced statistic;
+            ``None`` (default): True, except for ``statistic="cstat"``,
+            whose covariance is the inverse Fisher information.
+          statistic: ``"chi2"`` (default) or ``"cstat"``: Poisson counts,
+            the C-statistic ``2 sum(m - d + d ln(d/m))`` is minimised
+            (``result.cstat``; no weights).
+          loss: a robust loss as scipy.optimize.least_squares defines it:
+            ``"linear"`` (default), ``"soft_l1"``, ``"huber"``,
+            ``"cauchy"``, ``"arctan"``; ``f_scale`` its soft margin.
           shared: parameter names shared by a group of datasets: ``data`` of
             shape (K, m) is then one group of K datasets (every other
             parameter is per dataset) and (G, K, m) is G groups fitted at
@@ -230,6 +241,9 @@ class Model:
         if missing_p:
             raise ValueError(f"Model {self.name!r}.fit: params lacks {missing_p}")
         cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+        est = make_estimator(statistic, loss, f_scale, weights=weights, label=f"Model {self.name!r}.fit")
+        if scale_covar is None:
+            scale_covar = est.statistic != "cstat"
         indep = {v: kwargs[v] for v in self.independent_vars}
         if shared is not None and (chunk_size is not None or checkpoint is not None):
             raise ValueError(f"Model {self.name!r}.fit: chunk_size and checkpoint are not supported with shared=")
@@ -239,9 +253,10 @@ class Model:
             return fit_groups(self, data, params, indep, weights, shared, method=method,
                               nan_policy=nan_policy or self.nan_policy, cfg=cfg,
                               dtype=resolve_dtype(dtype, _first_leaf(data)), scale_covar=scale_covar,
-                              group_solver=group_solver)
+                              group_solver=group_solver, est=est)
         return fit_data(self, data, params, indep, weights, cfg, dtype, method,
-                        nan_policy or self.nan_policy, scale_covar, chunk_size, checkpoint, progress)
+                        nan_policy or self.nan_policy, scale_covar, chunk_size, checkpoint, progress,
+                        est=est)
 
 
 class CompositeModel(Model):

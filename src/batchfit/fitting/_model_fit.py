@@ -9,27 +9,33 @@ import numpy as np
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_unresolved_data, x64_context
 from ..problem._data import prepare
+from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
+from ..stats import _estimated
 
 
 def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy, scale_covar,
-             chunk_size, checkpoint, progress):
+             chunk_size, checkpoint, progress, est=CHI2):
     """Fit ``data`` (one dataset or N) with ``model``; the arguments are
-    :meth:`Model.fit`'s, checked and resolved (``cfg`` an :class:`LMConfig`)."""
+    :meth:`Model.fit`'s, checked and resolved (``cfg`` an :class:`LMConfig`,
+    ``est`` the statistic and loss, see ``problem/_estimator``)."""
     spec = make_spec(params)
     dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
     md = prepare(data, indep, weights, nan_policy, dt)
     warn_unresolved_data(md, dt, f"Model {model.name!r}")
+    if est.statistic == "cstat":
+        check_counts(md.per_fit["y"], f"Model {model.name!r}.fit")
     Bp = batch_size_of(params)
     if Bp is not None and Bp != md.B:
         raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")
     if Bp is not None and not md.batched:
         raise ValueError("parameter arrays need data of shape (N, m)")
     packed = pack(params, spec, md.B)
-    resid = model_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars))
+    resid = model_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
+                           est=est)
     resid_ext = model_residual(model.eval_fn, spec, tuple(model.param_names),
-                               tuple(model.independent_vars), True)
+                               tuple(model.independent_vars), True, est=est, stats=True)
     with x64_context(dt):
         per_fit = packed_args(packed, dt)
         per_fit["data"] = host_arrays(md.per_fit, dt)
@@ -42,7 +48,10 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
                               progress=progress)
     y = md.per_fit["y"]
     w = md.per_fit.get("weights", md.shared.get("weights"))
-    best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
+    if est.plain:
+        best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
+    else:
+        best = estimated(result, est, model, spec, md, dt)
     indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
     wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
@@ -66,4 +75,24 @@ def _best_fit(residual, y, w, mask, rows=1 << 14):
         if mask is not None:
             b = np.where(mask[s], b, np.nan)
         best[s] = b
+    return best
+
+
+def estimated(result, est, model, spec, md, dt):
+    """A fit under another statistic or a loss: the model at the solution
+    (its ``best_fit``), and for cstat the likelihood's information
+    criteria, ``MODEL_NONPOSITIVE`` and ``result.cstat`` (in place)."""
+    a = result._a
+    vals = {n: a["values"][:, spec.names.index(n)] for n in model.param_names if n in spec.names}
+    mask = md.per_fit.get("mask")
+    with x64_context(dt):
+        best = _estimated.model_at(model.eval_fn, vals, md.indep_fit, md.indep_shared,
+                                   md.per_fit["y"].shape, dt, mask)
+    result.extras.update(statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
+    if est.statistic == "cstat":
+        y = md.per_fit["y"]
+        a["aic"], a["bic"] = _estimated.cstat_criteria(a["chisqr"], y, mask, a["ndata"], spec.nfree)
+        a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
+        _estimated.mark_nonpositive(a["status"], a["errorbars"], _estimated.nonpositive(best, y, mask))
+        result.extras["cstat"] = a["chisqr"]
     return best

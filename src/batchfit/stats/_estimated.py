@@ -1,0 +1,77 @@
+"""Statistics of fits that minimise the C-statistic or a robust loss.
+
+The solver and the covariance see only the estimator's residual (see
+``problem/_estimator``); what differs from chi-square is done here, on the
+host, after the fit:
+
+- the model at the solution (``best_fit``): the residual is no longer
+  ``model - data``, so the model is evaluated again;
+- for ``cstat``: the information criteria from the Poisson likelihood,
+  ``-2 ln L = C - 2 sum(d ln d - d - ln d!)``, ``aic = -2 ln L + 2 k``,
+  ``bic = -2 ln L + k ln n``; and the status ``MODEL_NONPOSITIVE`` where
+  the model is <= 0 at a point with counts > 0.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import gammaln
+
+from ..problem._modelfn import evaluate
+from ..solver import RESULTS
+
+ROWS = 1 << 14  # datasets per block of host-side work
+
+
+def model_at(fn, values: dict, indep_fit: dict, indep_shared: dict, shape, dtype, mask=None):
+    """The model ``fn`` (B, m) at per-dataset parameter values ``values``
+    (name -> (B,)), NaN where masked; evaluated in blocks of datasets."""
+    B = shape[0]
+    out = np.empty(shape, dtype=dtype)
+    for i in range(0, B, ROWS):
+        s = slice(i, min(i + ROWS, B))
+        vals = {k: np.asarray(v)[s] for k, v in values.items()}
+        ind = {**{k: np.asarray(v)[s] for k, v in indep_fit.items()}, **indep_shared}
+        if not vals:  # a model without parameters
+            vals = {}
+        m = evaluate(fn, vals, ind, dtype)
+        out[s] = np.broadcast_to(m, (s.stop - s.start,) + tuple(shape[1:]))
+    if mask is not None:
+        out[~np.asarray(mask, bool)] = np.nan
+    return out
+
+
+def poisson_constant(y, mask=None):
+    """``2 sum(d ln d - d - ln d!)`` per dataset (B,): ``-2 ln L = C - this``."""
+    d = np.asarray(y, np.float64)
+    valid = np.isfinite(d) if mask is None else (np.asarray(mask, bool) & np.isfinite(d))
+    d = np.where(valid, d, 0.0)
+    out = np.empty(d.shape[0])
+    for i in range(0, d.shape[0], ROWS):
+        di = jnp.asarray(d[i:i + ROWS])
+        dlnd = jnp.where(di > 0, di * jnp.log(jnp.where(di > 0, di, 1.0)), 0.0)
+        out[i:i + ROWS] = np.asarray(2.0 * jnp.sum(dlnd - di - gammaln(di + 1.0), axis=-1))
+    return out
+
+
+def cstat_criteria(cstat, y, mask, ndata, nvarys):
+    """``(aic, bic)`` from the Poisson likelihood (module docstring)."""
+    neg2ll = np.asarray(cstat, np.float64) - poisson_constant(y, mask)
+    n = np.maximum(np.asarray(ndata, np.float64), 1)
+    return neg2ll + 2 * nvarys, neg2ll + np.log(n) * nvarys
+
+
+def nonpositive(best, y, mask=None):
+    """Per dataset: is the model <= 0 (or not finite) at a valid point whose
+    counts are > 0?"""
+    valid = np.isfinite(y) if mask is None else (np.asarray(mask, bool) & np.isfinite(y))
+    with np.errstate(invalid="ignore"):
+        bad = valid & (np.asarray(y) > 0) & ~(np.asarray(best) > 0)
+    return bad.reshape(bad.shape[0], -1).any(axis=1)
+
+
+def mark_nonpositive(status, errorbars, bad):
+    """Status ``MODEL_NONPOSITIVE`` (and no error bars) where ``bad``: in place."""
+    status[bad] = RESULTS.MODEL_NONPOSITIVE
+    errorbars[bad] = False
