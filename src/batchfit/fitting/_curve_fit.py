@@ -304,7 +304,9 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
                      not absolute_sigma, label, m_expected=m)
     _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
     if not est.plain:
-        _estimated_outputs(result, est, func, names, xname, x, x_per_fit, y, mask, dt)
+        vals = {n: result._a["values"][:, j] for j, n in enumerate(names)}
+        _estimated.finish(result, est, func, vals, {xname: x} if x_per_fit else {},
+                          {} if x_per_fit else {xname: x}, y, mask, dt, len(names))
     return _outputs(result, absolute_sigma, full_output)
 
 
@@ -317,22 +319,6 @@ def _attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B):
     xb = x if x_per_fit else np.broadcast_to(x, (B,) + x.shape)  # per fit, without copies
     result.extras.update(best_fit=best, data=y, weights=w, mask=mask, indep={xname: xb},
                          model=Model(func, independent_vars=[xname]))
-
-
-def _estimated_outputs(result, est, func, names, xname, x, x_per_fit, y, mask, dt):
-    """Under a loss or cstat: the model at the solution as ``best_fit``;
-    for cstat the likelihood's aic/bic and ``MODEL_NONPOSITIVE`` (in place)."""
-    a = result._a
-    vals = {n: a["values"][:, j] for j, n in enumerate(names)}
-    with x64_context(dt):
-        best = _estimated.model_at(func, vals, {xname: x} if x_per_fit else {},
-                                   {} if x_per_fit else {xname: x}, y.shape, dt, mask)
-    result.extras.update(best_fit=best, statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
-    if est.statistic == "cstat":
-        a["aic"], a["bic"] = _estimated.cstat_criteria(a["chisqr"], y, mask, a["ndata"], len(names))
-        a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
-        _estimated.mark_nonpositive(a["status"], a["errorbars"], _estimated.nonpositive(best, y, mask))
-        result.extras["cstat"] = a["chisqr"]
 
 
 def _outputs(result, absolute_sigma, full_output):

@@ -51,7 +51,9 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     if est.plain:
         best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
     else:
-        best = estimated(result, est, model, spec, md, dt)
+        vals = {n: result._a["values"][:, spec.names.index(n)] for n in model.param_names}
+        best = _estimated.finish(result, est, model.eval_fn, vals, md.indep_fit, md.indep_shared, y,
+                                 md.per_fit.get("mask"), dt, spec.nfree)
     indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
     wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
@@ -77,22 +79,3 @@ def _best_fit(residual, y, w, mask, rows=1 << 14):
         best[s] = b
     return best
 
-
-def estimated(result, est, model, spec, md, dt):
-    """A fit under another statistic or a loss: the model at the solution
-    (its ``best_fit``), and for cstat the likelihood's information
-    criteria, ``MODEL_NONPOSITIVE`` and ``result.cstat`` (in place)."""
-    a = result._a
-    vals = {n: a["values"][:, spec.names.index(n)] for n in model.param_names if n in spec.names}
-    mask = md.per_fit.get("mask")
-    with x64_context(dt):
-        best = _estimated.model_at(model.eval_fn, vals, md.indep_fit, md.indep_shared,
-                                   md.per_fit["y"].shape, dt, mask)
-    result.extras.update(statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
-    if est.statistic == "cstat":
-        y = md.per_fit["y"]
-        a["aic"], a["bic"] = _estimated.cstat_criteria(a["chisqr"], y, mask, a["ndata"], spec.nfree)
-        a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
-        _estimated.mark_nonpositive(a["status"], a["errorbars"], _estimated.nonpositive(best, y, mask))
-        result.extras["cstat"] = a["chisqr"]
-    return best

@@ -83,7 +83,7 @@ def check_counts(y, label="fit"):
     if neg[0].size:
         where = tuple(int(i[0]) for i in neg)
         raise ValueError(f"{label}: statistic='cstat' needs counts >= 0, but data{list(where)} = "
-                         f"{a[where]!r} (fit such data with the default statistic='chi2')")
+                         f"{float(a[where])} (fit such data with the default statistic='chi2')")
 
 
 # ---------------------------------------------------------------- cstat

@@ -20,14 +20,26 @@ def gformat(val, length=11):
     return f"{val: .{length - 7}e}"
 
 
+def _statistic_names(result) -> tuple[str, str]:
+    """What ``chisqr`` holds: chi-square, the C-statistic (cstat) or twice
+    a robust loss's cost."""
+    extras = getattr(result, "extras", {})
+    if extras.get("statistic") == "cstat":
+        return "C-statistic        ", "reduced C-statistic"
+    if extras.get("loss", "linear") != "linear":
+        return f"2 cost ({extras['loss']})".ljust(19), "reduced 2 cost     "
+    return "chi-square         ", "reduced chi-square "
+
+
 def _stat_lines(result) -> list[str]:
+    stat, red = _statistic_names(result)
     return [
         f"    # fitting method   = {result.method}",
         f"    # function evals   = {int(result.nfev)}",
         f"    # data points      = {int(result.ndata)}",
         f"    # variables        = {result.nvarys}",
-        f"    chi-square         = {gformat(result.chisqr).strip()}",
-        f"    reduced chi-square = {gformat(result.redchi).strip()}",
+        f"    {stat}= {gformat(result.chisqr).strip()}",
+        f"    {red}= {gformat(result.redchi).strip()}",
         f"    Akaike info crit   = {gformat(result.aic).strip()}",
         f"    Bayesian info crit = {gformat(result.bic).strip()}",
     ]

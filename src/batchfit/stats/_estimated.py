@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 
+from ..problem._compat import x64_context
 from ..problem._modelfn import evaluate
 from ..solver import RESULTS
 
@@ -48,10 +49,12 @@ def poisson_constant(y, mask=None):
     valid = np.isfinite(d) if mask is None else (np.asarray(mask, bool) & np.isfinite(d))
     d = np.where(valid, d, 0.0)
     out = np.empty(d.shape[0])
-    for i in range(0, d.shape[0], ROWS):
-        di = jnp.asarray(d[i:i + ROWS])
-        dlnd = jnp.where(di > 0, di * jnp.log(jnp.where(di > 0, di, 1.0)), 0.0)
-        out[i:i + ROWS] = np.asarray(2.0 * jnp.sum(dlnd - di - gammaln(di + 1.0), axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dlnd = np.where(d > 0, d * np.log(np.where(d > 0, d, 1.0)), 0.0)
+    with x64_context(np.float64):  # ln d! in float64, whatever the fit's dtype
+        for i in range(0, d.shape[0], ROWS):
+            lg = np.asarray(gammaln(jnp.asarray(d[i:i + ROWS] + 1.0, jnp.float64)))
+            out[i:i + ROWS] = 2.0 * np.sum(dlnd[i:i + ROWS] - d[i:i + ROWS] - lg, axis=-1)
     return out
 
 
@@ -75,3 +78,20 @@ def mark_nonpositive(status, errorbars, bad):
     """Status ``MODEL_NONPOSITIVE`` (and no error bars) where ``bad``: in place."""
     status[bad] = RESULTS.MODEL_NONPOSITIVE
     errorbars[bad] = False
+
+
+def finish(result, est, fn, values, indep_fit, indep_shared, y, mask, dtype, nvarys):
+    """A :class:`~batchfit.FitResult` of independent fits under cstat or a
+    loss, in place: ``best_fit`` (returned), the estimator in ``extras``;
+    for cstat the likelihood's aic/bic, ``MODEL_NONPOSITIVE`` and ``cstat``.
+    ``values``: the model's parameters, name -> (B,)."""
+    a = result._a
+    with x64_context(dtype):
+        best = model_at(fn, values, indep_fit, indep_shared, y.shape, dtype, mask)
+    result.extras.update(best_fit=best, statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
+    if est.statistic == "cstat":
+        a["aic"], a["bic"] = cstat_criteria(a["chisqr"], y, mask, a["ndata"], nvarys)
+        a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
+        mark_nonpositive(a["status"], a["errorbars"], nonpositive(best, y, mask))
+        result.extras["cstat"] = a["chisqr"]
+    return best
