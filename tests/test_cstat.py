@@ -168,3 +168,26 @@ def test_bad_inputs_raise_before_compiling(no_solve):
         MODEL.fit(y, p, x=x, statistic="cstat", loss="huber")
     with raises(ValueError, "curve_fit", "weights"):
         bf.curve_fit(decay, x, y, p0=[1, 1, 1], sigma=np.ones(6), statistic="cstat")
+
+
+def test_cli_statistic_cstat(tmp_path, capsys):
+    import csv
+
+    from batchfit.cli import main
+
+    y = np.random.default_rng(5).poisson(0.7, size=(3, 40)).astype(float)
+    np.save(tmp_path / "y.npy", y)
+    code = main([str(tmp_path / "y.npy"), "--model", "constant", "--statistic", "cstat",
+                 "--param", "c=2", "--out", str(tmp_path / "r.csv")])
+    out = capsys.readouterr().out
+    assert code == 0 and "C-statistic" in out
+    with open(tmp_path / "r.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    c = np.array([float(r["c"]) for r in rows])
+    se = np.array([float(r["c_stderr"]) for r in rows])
+    mean = y.mean(axis=1)
+    assert np.max(np.abs(c - mean) / np.sqrt(mean / 40)) < 1e-6
+    np.testing.assert_allclose(se, np.sqrt(mean / 40), rtol=1e-6)
+    assert main([str(tmp_path / "y.npy"), "--model", "constant", "--statistic", "cstat",
+                 "--weights", str(tmp_path / "y.npy")]) == 2
+    assert "weights make no sense" in capsys.readouterr().err

@@ -31,6 +31,17 @@ def _statistic_names(result) -> tuple[str, str]:
     return "chi-square         ", "reduced chi-square "
 
 
+def _estimator_lines(result) -> list[str]:
+    """For batch summaries: what was minimised, unless chi-square."""
+    extras = getattr(result, "extras", {})
+    if extras.get("statistic") == "cstat":
+        return ["    statistic          = C-statistic (Poisson counts; chisqr holds C)"]
+    if extras.get("loss", "linear") != "linear":
+        loss = f"{extras['loss']} (f_scale = {extras['f_scale']:g}; chisqr holds 2 cost)"
+        return [f"    loss               = {loss}"]
+    return []
+
+
 def _stat_lines(result) -> list[str]:
     stat, red = _statistic_names(result)
     return [
