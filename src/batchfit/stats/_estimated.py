@@ -14,15 +14,35 @@ host, after the fit:
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 
 from ..problem._compat import x64_context
-from ..problem._modelfn import evaluate
-from ..solver import RESULTS
+from ..solver import RESULTS, bucket_size
+
+_gammaln = jax.jit(gammaln)
 
 ROWS = 1 << 14  # datasets per block of host-side work
+
+
+@partial(jax.jit, static_argnums=(0,))
+def _model_rows(fn, vals, ind_fit, ind_shared):
+    return jax.vmap(lambda v, i: jnp.asarray(fn(**v, **i, **ind_shared)))(vals, ind_fit)
+
+
+def _padded(a, size):
+    """Rows of ``a`` padded to ``size`` with copies of the last: one compiled
+    shape per bucket of batch sizes, as the solver's."""
+    return a if a.shape[0] == size else a[np.minimum(np.arange(size), a.shape[0] - 1)]
+
+
+def _cast(v, dtype):
+    a = np.asarray(v)
+    return a.astype(dtype) if a.dtype.kind == "f" else a
 
 
 def model_at(fn, values: dict, indep_fit: dict, indep_shared: dict, shape, dtype, mask=None):
@@ -30,14 +50,15 @@ def model_at(fn, values: dict, indep_fit: dict, indep_shared: dict, shape, dtype
     (name -> (B,)), NaN where masked; evaluated in blocks of datasets."""
     B = shape[0]
     out = np.empty(shape, dtype=dtype)
+    shared = {k: jnp.asarray(_cast(v, dtype)) for k, v in indep_shared.items()}
     for i in range(0, B, ROWS):
         s = slice(i, min(i + ROWS, B))
-        vals = {k: np.asarray(v)[s] for k, v in values.items()}
-        ind = {**{k: np.asarray(v)[s] for k, v in indep_fit.items()}, **indep_shared}
-        if not vals:  # a model without parameters
-            vals = {}
-        m = evaluate(fn, vals, ind, dtype)
-        out[s] = np.broadcast_to(m, (s.stop - s.start,) + tuple(shape[1:]))
+        n = s.stop - s.start
+        size = bucket_size(n)
+        vals = {k: _padded(np.asarray(v, dtype)[s], size) for k, v in values.items()}
+        ind = {k: _padded(_cast(v, dtype)[s], size) for k, v in indep_fit.items()}
+        m = np.asarray(_model_rows(fn, vals, ind, shared))[:n]
+        out[s] = m.reshape((n,) + m.shape[1:]) if m.ndim > 1 else m[:, None]
     if mask is not None:
         out[~np.asarray(mask, bool)] = np.nan
     return out
@@ -53,8 +74,9 @@ def poisson_constant(y, mask=None):
         dlnd = np.where(d > 0, d * np.log(np.where(d > 0, d, 1.0)), 0.0)
     with x64_context(np.float64):  # ln d! in float64, whatever the fit's dtype
         for i in range(0, d.shape[0], ROWS):
-            lg = np.asarray(gammaln(jnp.asarray(d[i:i + ROWS] + 1.0, jnp.float64)))
-            out[i:i + ROWS] = 2.0 * np.sum(dlnd[i:i + ROWS] - d[i:i + ROWS] - lg, axis=-1)
+            di = d[i:i + ROWS]
+            lg = np.asarray(_gammaln(_padded(di, bucket_size(len(di))) + 1.0))[:len(di)]
+            out[i:i + ROWS] = 2.0 * np.sum(dlnd[i:i + ROWS] - di - lg, axis=-1)
     return out
 
 
