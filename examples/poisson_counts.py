@@ -54,7 +54,7 @@ print(f"{N} curves of {t.size} bins; {np.mean(counts == 0):.0%} of the bins hold
 
 # %%
 model = bf.Model(decay)
-params = model.make_params(amp=5.0, tau=3.0, bg=dict(value=0.5, min=0.0))
+params = model.make_params(amp=5.0, tau=3.0, bg={"value": 0.5, "min": 0.0})
 mle = model.fit(counts, params, t=t, statistic="cstat")
 lsq = model.fit(counts, params, t=t, weights=1.0 / np.sqrt(np.maximum(counts, 1.0)))
 print(bf.fit_report(mle))

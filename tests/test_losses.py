@@ -108,6 +108,7 @@ def test_minimize_soft_l1():
     v = np.array([res.params[n].value for n in "akc"])
     se = np.array([res.params[n].stderr for n in "akc"])
     assert np.max(np.abs(v - scipy_fit(y, "soft_l1")) / se) < 1e-3
+    assert "2 cost (soft_l1)" in bf.fit_report(res)
 
 
 def test_bad_loss_arguments_raise_before_compiling(no_solve):

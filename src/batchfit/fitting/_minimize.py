@@ -103,8 +103,11 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
-        return _chunked.run(objective_residual(fcn, spec, est=est),
-                           objective_residual(fcn, spec, True, est=est, stats=not est.plain), spec,
-                           params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
-                           method, scale_covar, label, chunk_size=chunk_size,
-                           checkpoint=checkpoint, progress=progress)
+        result = _chunked.run(objective_residual(fcn, spec, est=est),
+                              objective_residual(fcn, spec, True, est=est, stats=not est.plain), spec,
+                              params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg,
+                              dt, method, scale_covar, label, chunk_size=chunk_size,
+                              checkpoint=checkpoint, progress=progress)
+    if not est.plain:
+        result.extras.update(statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
+    return result
