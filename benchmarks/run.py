@@ -201,7 +201,7 @@ def second_size(n: int) -> int | None:
     return lo if lo < n else None
 
 
-def _independent_fits(wl, dtype, config):
+def _independent_fits(wl, dtype, config, statistic="chi2"):
     """``call(w) -> (result, seconds)`` and ``columns(result, key)`` for N independent fits."""
     import batchfit as bf
 
@@ -216,14 +216,14 @@ def _independent_fits(wl, dtype, config):
             params = model.make_params(**{n: w.start[:, j].astype(dtype) for j, n in enumerate(w.names)})
             data = w.data.astype(dtype)
         t0 = time.perf_counter()
-        res = model.fit(data, params, dtype=dtype, config=config, **indep)
+        res = model.fit(data, params, dtype=dtype, config=config, statistic=statistic, **indep)
         return res, time.perf_counter() - t0
 
     def columns(res, key):
         return np.column_stack([np.atleast_1d(np.asarray(getattr(res.params[n], key), float))
                                 for n in wl.names])
 
-    return call, columns, "batchfit Model.fit"
+    return call, columns, "batchfit Model.fit" + (f"(statistic={statistic!r})" if statistic != "chi2" else "")
 
 
 def _group_fits(wl, dtype, config):
@@ -251,13 +251,16 @@ def _group_fits(wl, dtype, config):
     return call, columns, f"batchfit Model.fit(shared={shared}) on (N, {K}, m) data"
 
 
-def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None, threads=None):
+def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None, threads=None, statistic="chi2"):
     import jax
 
     import batchfit as bf
 
     config = bf.LMConfig(linear_solver=linear_solver, devices=devices, threads=threads)
-    call, columns, how = (_group_fits if wl.groups else _independent_fits)(wl, dtype, config)
+    if wl.groups:
+        call, columns, how = _group_fits(wl, dtype, config)
+    else:
+        call, columns, how = _independent_fits(wl, dtype, config, statistic)
     jax.clear_caches()  # cold = compile everything, whatever ran before in this process
     with CompileWatch() as cw_cold:
         res, cold = call(wl)
@@ -331,6 +334,12 @@ def vs_reference(chi2_sys, chi2_ref, ref_name) -> dict:
             "n_chi2_above_ref": int((ok & ~le).sum())}
 
 
+# Workloads with Poisson counts: besides least squares, a row "batchfit-mle"
+# fits them by maximum likelihood (Model.fit(statistic="cstat")).
+MLE_WORKLOADS = frozenset({"W2"})
+MLE_SYSTEM = "batchfit-mle"
+
+
 def system_name(linear_solver: str) -> str:
     return "batchfit" if linear_solver == "cholesky" else f"batchfit-{linear_solver}"
 
@@ -341,9 +350,12 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
     wl = workloads.make(wl_name, size, seed)
     log(f"\n== {wl_name} {spec.size_name}={size:,} {dtype}: {wl.description}")
     results = {}
-    for ls in linear_solvers:
-        name = system_name(ls)
-        r = bench_batchfit(wl, dtype, repeats, ls, devices, threads)
+    runs = [(system_name(ls), ls, "chi2") for ls in linear_solvers]
+    if wl_name in MLE_WORKLOADS:
+        runs.append((MLE_SYSTEM, linear_solvers[0], "cstat"))
+    for name, ls, statistic in runs:
+        r = bench_batchfit(wl, dtype, repeats, ls, devices, threads, statistic)
+        r["statistic"], r["linear_solver"] = statistic, ls
         results[name] = r
         n2 = r["same_bucket_call"]
         log(f"  {name:18s} cold {r['cold_seconds']:.2f}s ({r['cold']['compiles']} compiles, "
@@ -400,7 +412,8 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
             for key in ("cold", "warm_seconds_all", "warm", "same_bucket_call", "bucket_size", "nfev",
                         "status_counts", "memory"):
                 rec[key] = v[key]
-            rec["linear_solver"] = s.partition("-")[2] or "cholesky"
+            rec["linear_solver"] = v["linear_solver"]
+            rec["statistic"] = v["statistic"]
             rec["same_bucket_recompiled"] = (bool(v["same_bucket_call"]["compiles"])
                                              if v["same_bucket_call"] else None)
             rec["agreement"] = {o: agreement(wl, v, results[o], v["stderr"]) for o in results if o != s}

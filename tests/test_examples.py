@@ -151,3 +151,19 @@ def test_global_fit_example_matches_scipy(monkeypatch, tmp_path, capsys):
     np.testing.assert_allclose(res.params["amplitude1"].value, ref.x[2::3], rtol=1e-5)
     np.testing.assert_allclose(res.params["c"].stderr, err[4::3], rtol=1e-4)
     assert (tmp_path / "global_fit.png").stat().st_size > 10_000
+
+
+def test_poisson_counts_example(monkeypatch, tmp_path, capsys):
+    g = _run_script("poisson_counts", monkeypatch, tmp_path, BATCHFIT_N=200)
+    text = capsys.readouterr().out
+    assert "C-statistic" in text and "2 cost (soft_l1)" in text
+    mle, lsq, truth, counts = g["mle"], g["lsq"], g["truth"], g["counts"]
+    assert mle.success.all() and np.mean(counts == 0) > 0.2
+    np.testing.assert_allclose(mle.cstat, mle.chisqr)
+    for j, name in enumerate(("amp", "tau")):  # Neyman's chi-square is biased, cstat much less
+        b_mle = abs(np.median(mle.params[name].value - truth[:, j]))
+        b_lsq = abs(np.median(lsq.params[name].value - truth[:, j]))
+        assert b_mle < 0.5 * b_lsq, name
+        assert 0.85 < np.mean(np.abs(g["pulls"][name]) < 2) <= 1.0
+    assert g["err_robust"] < 0.6 * g["err_plain"]
+    assert g["robust"].success.all() and g["group"].success

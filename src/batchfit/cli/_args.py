@@ -39,6 +39,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="start from the model's defaults and --param instead of its guess")
     p.add_argument("--weights", metavar="W", help="weights (1/sigma): a file or an array name in DATA")
     p.add_argument("--method", choices=("leastsq", "gauss_newton"), default="leastsq")
+    p.add_argument("--statistic", choices=("chi2", "cstat"), default="chi2",
+                   help="chi2 (least squares, default) or cstat (Poisson counts: Cash's C-statistic)")
+    p.add_argument("--loss", choices=("linear", "soft_l1", "huber", "cauchy", "arctan"), default="linear",
+                   help="robust loss, as scipy.optimize.least_squares (default: linear)")
+    p.add_argument("--f-scale", type=float, default=1.0, metavar="S",
+                   help="soft margin of the robust loss between inliers and outliers (default 1)")
     p.add_argument("--nan-policy", choices=("omit", "raise", "propagate"), default="omit",
                    help="missing (NaN) points: left out of the fit (default)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None)

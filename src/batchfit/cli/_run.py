@@ -38,6 +38,9 @@ def _fit(args):
 
     kw = dict(x=inp.x, weights=inp.weights, method=args.method, nan_policy=args.nan_policy,
               dtype=args.dtype, max_nfev=args.max_nfev)
+    for k in ("statistic", "loss", "f_scale"):  # absent from a Namespace built by hand
+        if getattr(args, k, None) is not None:
+            kw[k] = getattr(args, k)
     n = int(np.prod(inp.data.shape[:-1]))
     if shared is not None:
         kw.update(shared=shared, group_solver=args.group_solver)

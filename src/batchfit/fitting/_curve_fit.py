@@ -17,8 +17,10 @@ import numpy as np
 from ..engine._run import run
 from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
+from ..problem._estimator import check_counts, make_estimator
 from ..problem._pack import host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
+from ..stats import _estimated
 from ._curve_fit_out import attach_model_data, minpack_info, outputs
 from ._minimize import make_config, solver_options
 
@@ -180,7 +182,7 @@ def _prepare_data(xdata, ydata, sigma, nan_policy, check_finite):
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
               bounds=(-np.inf, np.inf), method=None, jac=None, *, full_output=False, nan_policy=None,
               max_nfev=None, maxfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-              **kwargs):
+              loss="linear", f_scale=1.0, statistic="chi2", **kwargs):
     """Fit ``f(xdata, *params)`` to ``ydata``: scipy.optimize.curve_fit, batched.
 
     The arguments and results are scipy's. ``ydata`` of shape (N, m) runs N
@@ -217,6 +219,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         ``ydata`` or ``xdata`` is NaN).
       max_nfev, maxfev, ftol, xtol, gtol, dtype, config: solver options as
         in :func:`batchfit.minimize`.
+      loss, f_scale: a robust loss as scipy's (``"linear"``, ``"soft_l1"``,
+        ``"huber"``, ``"cauchy"``, ``"arctan"``); with one, ``pcov`` is
+        scipy's too: the inverse of ``Jᵀ diag(rho' + 2 z rho'') J`` scaled
+        by ``2 cost / (m - n)`` (unless ``absolute_sigma``).
+      statistic: ``"chi2"`` (default) or ``"cstat"`` (Poisson counts, no
+        ``sigma``; ``pcov`` is the inverse Fisher information).
       **kwargs: scipy's leastsq keywords: ``epsfcn``, ``factor``, ``diag``
         and ``col_deriv`` are accepted and unused (Jacobians are exact).
 
@@ -260,6 +268,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     if check_finite is None:
         check_finite = nan_policy is None
     x, y, w, mask, x_per_fit, batched = _prepare_data(xdata, ydata, sigma, nan_policy, check_finite)
+    est = make_estimator(statistic, loss, f_scale, weights=sigma, label="curve_fit")
+    if est.statistic == "cstat":
+        check_counts(y if mask is None else np.where(mask, y, 0.0), "curve_fit: ydata")
+        absolute_sigma = True  # the inverse Fisher information, unscaled
     B, m = y.shape
     start = None if p0 is None else _float_array(p0, "p0", True)
     n = None if start is None else (1 if start.ndim == 0 else start.shape[-1])
@@ -277,8 +289,8 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     spec = make_spec(params)
     packed = pack(params, spec, B)
     func = _wrapped(f, xname, names)
-    resid = model_residual(func, spec, names, (xname,))
-    resid_ext = model_residual(func, spec, names, (xname,), True)
+    resid = model_residual(func, spec, names, (xname,), est=est)
+    resid_ext = model_residual(func, spec, names, (xname,), True, est=est, stats=not est.plain)
     data = {"y": y} | ({"mask": mask} if mask is not None else {})
     wd = {"weights": w} if w is not None else {}
     per_w = w is not None and w.ndim == 2
@@ -295,6 +307,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
                      ndata if mask is not None else None, B, batched, cfg, dt, method or "lm",
                      not absolute_sigma, label, m_expected=m)
         attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
+        if not est.plain:
+            vals = {n: result._a["values_all"][:, j] for j, n in enumerate(names)}
+            _estimated.finish(result, est, func, vals, {xname: x} if x_per_fit else {},
+                              {} if x_per_fit else {xname: x}, y, mask, dt, len(names))
 
         def info_fn(popt):
             return minpack_info(resid_ext, np.asarray(popt, dtype=dt), per_fit, shared)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
+from ..problem._estimator import make_estimator
 from ..problem._pack import batch_size_of, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
@@ -111,7 +112,8 @@ def _finite_count(fcn, spec, theta0, per_fit, shared):
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
              nan_policy="raise", max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-             chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None, **fit_kws):
+             chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None, loss="linear",
+             f_scale=1.0, **fit_kws):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -152,6 +154,11 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       **fit_kws: lmfit's solver keywords: ``maxfev``, ``xtol``, ``ftol``,
         ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is accepted and
         unused (Jacobians are exact).
+      loss, f_scale: minimise scipy.optimize.least_squares' robust cost
+        ``0.5 f_scale^2 sum rho((f/f_scale)^2)`` instead (``"linear"``,
+        ``"soft_l1"``, ``"huber"``, ``"cauchy"``, ``"arctan"``);
+        ``chisqr`` is then twice that cost and the covariance scipy's
+        curve_fit's under a loss (``problem/_estimator``).
 
     Returns:
       :class:`~batchfit.FitResult`.
@@ -174,13 +181,15 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         if v is not None:
             opts[k] = v
     cfg = make_config(method, config, **opts)
+    est = make_estimator("chi2", loss, f_scale, label="minimize")
     if not (type(n_starts) is int and n_starts == 1) or seed is not None:
         from ..inference._multistart_fit import minimize_multistart
 
         return minimize_multistart(minimize, fcn, params, n_starts, seed, {
             "args": args, "kws": kws, "method": method, "nan_policy": nan_policy, "scale_covar": scale_covar, "max_nfev": max_nfev,
             "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype, "config": config,
-            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress, **fit_kws})
+            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress, "loss": loss,
+            "f_scale": f_scale, **fit_kws})
     if nan_policy == "raise":
         _check_finite_args(args, kws)
     objective = _omitting(fcn) if nan_policy == "omit" else fcn
@@ -195,9 +204,12 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         per_fit = packed_args(packed, dt)
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
         ndata = _finite_count(fcn, spec, packed.theta0.astype(dt), per_fit, shared) if nan_policy == "omit" else None
-        result = _chunked.run(objective_residual(objective, spec), objective_residual(objective, spec, True),
-                              spec, params.copy(), packed, per_fit, shared, ndata, B, Bp is not None, cfg,
+        result = _chunked.run(objective_residual(objective, spec, est=est),
+                              objective_residual(objective, spec, True, est=est, stats=not est.plain), spec,
+                              params.copy(), packed, per_fit, shared, ndata, B, Bp is not None, cfg,
                               dt, method, scale_covar, label, chunk_size=chunk_size,
                               checkpoint=checkpoint, progress=progress)
     result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar), max_nfev=cfg.max_nfev)
+    if not est.plain:
+        result.extras.update(statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
     return result

@@ -17,6 +17,7 @@ from ..problem._modelfn import ModelFunction, evaluate
 from . import _hints
 from ._lmfit_args import lmfit_arguments, static_options
 from ._minimize import make_config, solver_options
+from ..problem._estimator import make_estimator
 from ._model_fit import fit_data
 from ._signature import read_signature
 
@@ -136,6 +137,10 @@ class Model:
     def __repr__(self):
         return f"<batchfit.Model: {self.name}>"
 
+    def _label(self):
+        """The label reports and saved results carry: lmfit's name."""
+        return self.name
+
     def _with_options(self, static: dict):
         """This model with the independent variables in ``static`` compiled
         in as fixed options (the others stay arrays)."""
@@ -235,7 +240,8 @@ class Model:
 
     @lmfit_arguments
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
-            scale_covar=True, max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None,
+            scale_covar=None, statistic="chi2", loss="linear", f_scale=1.0, max_nfev=None,
+            ftol=None, xtol=None, gtol=None, dtype=None,
             config=None, shared=None, group_solver="auto", chunk_size=None, checkpoint=None,
             progress=None, n_starts=1, seed=None, fit_kws=None, **kwargs):
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
@@ -247,6 +253,15 @@ class Model:
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).
           method: ``"leastsq"`` (LM) or ``"gauss_newton"``.
           nan_policy: ``"raise"`` (default), ``"omit"`` or ``"propagate"``.
+          scale_covar: scale the covariance by the reduced statistic;
+            ``None`` (default): True, except for ``statistic="cstat"``,
+            whose covariance is the inverse Fisher information.
+          statistic: ``"chi2"`` (default) or ``"cstat"``: Poisson counts,
+            the C-statistic ``2 sum(m - d + d ln(d/m))`` is minimised
+            (``result.cstat``; no weights).
+          loss: a robust loss as scipy.optimize.least_squares defines it:
+            ``"linear"`` (default), ``"soft_l1"``, ``"huber"``,
+            ``"cauchy"``, ``"arctan"``; ``f_scale`` its soft margin.
           shared: parameter names shared by a group of datasets: ``data`` of
             shape (K, m) is then one group of K datasets (every other
             parameter is per dataset) and (G, K, m) is G groups fitted at
@@ -294,6 +309,9 @@ class Model:
         opts.update({k: v for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items()
                      if v is not None})
         cfg = make_config(method, config, **opts)
+        est = make_estimator(statistic, loss, f_scale, weights=weights, label=f"Model {self._name!r}.fit")
+        if scale_covar is None:
+            scale_covar = est.statistic != "cstat"
         indep = {v: kwargs[v] for v in self.independent_vars}
         if not (type(n_starts) is int and n_starts == 1) or seed is not None:
             from ..inference._multistart_fit import group_multistart, model_multistart
@@ -302,7 +320,7 @@ class Model:
                     "max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype,
                     "config": config, "shared": shared, "group_solver": group_solver,
                     "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress,
-                    "fit_kws": fit_kws}
+                    "fit_kws": fit_kws, "statistic": statistic, "loss": loss, "f_scale": f_scale}
             run = model_multistart if shared is None else group_multistart
             return run(self, data, params, weights, n_starts, seed, indep, opts)
         if shared is not None and (chunk_size is not None or checkpoint is not None):
@@ -313,9 +331,10 @@ class Model:
             return fit_groups(self, data, params, indep, weights, shared, method=method,
                               nan_policy=nan_policy or self.nan_policy, cfg=cfg,
                               dtype=resolve_dtype(dtype, _first_leaf(data)), scale_covar=scale_covar,
-                              group_solver=group_solver)
+                              group_solver=group_solver, est=est)
         return fit_data(self, data, params, indep, weights, cfg, dtype, method,
-                        nan_policy or self.nan_policy, scale_covar, chunk_size, checkpoint, progress)
+                        nan_policy or self.nan_policy, scale_covar, chunk_size, checkpoint, progress,
+                        est=est)
 
 
 def _first_leaf(data):

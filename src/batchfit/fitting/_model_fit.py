@@ -9,27 +9,33 @@ import numpy as np
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_unresolved_data, x64_context
 from ..problem._data import prepare
+from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
+from ..stats import _estimated
 
 
 def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy, scale_covar,
-             chunk_size, checkpoint, progress):
+             chunk_size, checkpoint, progress, est=CHI2):
     """Fit ``data`` (one dataset or N) with ``model``; the arguments are
-    :meth:`Model.fit`'s, checked and resolved (``cfg`` an :class:`LMConfig`)."""
+    :meth:`Model.fit`'s, checked and resolved (``cfg`` an :class:`LMConfig`,
+    ``est`` the statistic and loss, see ``problem/_estimator``)."""
     spec = make_spec(params)
     dt = resolve_dtype(dtype, np.asarray(data) if not isinstance(data, list) else np.asarray(data[0]))
     md = prepare(data, indep, weights, nan_policy, dt)
     warn_unresolved_data(md, dt, f"Model {model._name!r}")
+    if est.statistic == "cstat":
+        check_counts(md.per_fit["y"], f"Model {model._name!r}.fit")
     Bp = batch_size_of(params)
     if Bp is not None and Bp != md.B:
         raise ValueError(f"parameter arrays have length {Bp} but data holds {md.B} datasets")
     if Bp is not None and not md.batched:
         raise ValueError("parameter arrays need data of shape (N, m)")
     packed = pack(params, spec, md.B)
-    resid = model_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars))
+    resid = model_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
+                           est=est)
     resid_ext = model_residual(model.eval_fn, spec, tuple(model.param_names),
-                               tuple(model.independent_vars), True)
+                               tuple(model.independent_vars), True, est=est, stats=True)
     with x64_context(dt):
         per_fit = packed_args(packed, dt)
         per_fit["data"] = host_arrays(md.per_fit, dt)
@@ -42,7 +48,12 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
                               progress=progress)
     y = md.per_fit["y"]
     w = md.per_fit.get("weights", md.shared.get("weights"))
-    best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
+    if est.plain:
+        best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
+    else:
+        vals = {n: result._a["values_all"][:, spec.names.index(n)] for n in model.param_names}
+        best = _estimated.finish(result, est, model.eval_fn, vals, md.indep_fit, md.indep_shared, y,
+                                 md.per_fit.get("mask"), dt, spec.nfree)
     indep_arrays = {v: md.indep_fit.get(v, md.indep_shared.get(v)) for v in model.independent_vars}
     wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
@@ -68,3 +79,4 @@ def _best_fit(residual, y, w, mask, rows=1 << 14):
             b = np.where(mask[s], b, np.nan)
         best[s] = b
     return best
+

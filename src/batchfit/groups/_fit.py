@@ -21,6 +21,7 @@ import numpy as np
 from ..engine._run import run
 from ..problem._compat import warn_unresolved_data
 from ..problem._data import prepare
+from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import (
     host_arrays,
     make_spec,
@@ -29,7 +30,8 @@ from ..problem._pack import (
     values_from_external,
     values_from_internal,
 )
-from ..problem._residual import ResidualTypeError
+from ..problem._residual import ResidualTypeError, finish_residual
+from ..stats import _estimated
 from ._layout import (
     check_ties,
     flat_params,
@@ -46,10 +48,10 @@ GROUP_SOLVERS = ("auto", "dense", "schur")
 
 @functools.lru_cache(maxsize=256)
 def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K: int,
-                   external: bool = False):
+                   external: bool = False, est=CHI2, stats: bool = False):
     """Residual of one group for the flat parameter vector: the model is
     evaluated on each of the K datasets (vmapped) and the (K, m) residuals
-    are flattened."""
+    are flattened. ``est``, ``stats``: as for ``problem._residual.model_residual``."""
 
     def resid(theta, p, sh):
         if external:
@@ -69,21 +71,15 @@ def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K:
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
         d = p["data"]
-        r = out.reshape(d["y"].shape) - d["y"]
-        w = d.get("weights", sh["data"].get("weights"))
-        if w is not None:
-            r = r * w
-        if "mask" in d:
-            r = jnp.where(d["mask"], r, 0.0)
-        return jnp.ravel(r)
+        return jnp.ravel(finish_residual(est, stats, out.reshape(d["y"].shape), d, sh["data"]))
 
     return resid
 
 
 def fit_groups(model, data, params, indep, weights, shared, *, method, nan_policy, cfg, dtype,
-               scale_covar, group_solver="auto"):
+               scale_covar, group_solver="auto", est=CHI2):
     """Fit G groups of K datasets with parameters in ``shared`` common to a
-    group; see :meth:`Model.fit`."""
+    group; see :meth:`Model.fit` (``est``: the statistic and loss)."""
     from ..problem._compat import x64_context
 
     if group_solver not in GROUP_SOLVERS:
@@ -102,20 +98,23 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
     label = f"Model {model._name!r}"
     warn_unresolved_data(md, dtype, label)
+    if est.statistic == "cstat":
+        check_counts(md.per_fit["y"], f"{label}.fit")
     if solver == "schur":
         from ._schur import fit_schur
 
-        return fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
-                         method=method, label=label)
+        res = fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
+                        method=method, label=label, est=est)
+        return res if est.plain else _estimated_groups(res, est, model, md, lay, dtype)
     fp = flat_params(params, lay)
     spec = make_spec(fp)
     m = md.m
     ndata = md.ndata.reshape(G, K).sum(axis=1)
     packed = pack(fp, spec, G)
     resid = group_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
-                           lay.shared, K)
+                           lay.shared, K, est=est)
     resid_ext = group_residual(model.eval_fn, spec, tuple(model.param_names),
-                               tuple(model.independent_vars), lay.shared, K, True)
+                               tuple(model.independent_vars), lay.shared, K, True, est=est, stats=True)
     with x64_context(dtype):
         per_fit = packed_args(packed, dtype)
         per_fit["data"] = {k: split_groups(v, G, K) for k, v in host_arrays(md.per_fit, dtype).items()}
@@ -124,5 +123,35 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
                    method, scale_covar, label, m_expected=K * m)
-    return GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
+    res = GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
         md, G, K, flat._a["residual"], model))
+    return res if est.plain else _estimated_groups(res, est, model, md, lay, dtype)
+
+
+def _estimated_groups(res, est, model, md, lay, dtype):
+    """Groups under cstat or a loss (``stats/_estimated``): the model at the
+    solution as ``best_fit``; for cstat the likelihood's aic/bic,
+    ``MODEL_NONPOSITIVE`` and ``cstat`` (per group), in place."""
+    from ..problem._compat import x64_context
+
+    G, K = lay.G, lay.K
+    vals = {}
+    for n in model.param_names:
+        v = np.asarray(res._values[n])
+        vals[n] = (v if v.ndim == 2 else np.repeat(v[:, None], K, axis=1)).reshape(G * K)
+    mask = md.per_fit.get("mask")
+    y = md.per_fit["y"]
+    with x64_context(dtype):
+        best = _estimated.model_at(model.eval_fn, vals, md.indep_fit, md.indep_shared, y.shape, dtype, mask)
+    res.extras.update(best_fit=best.reshape((G, K) + y.shape[1:]), statistic=est.statistic,
+                      loss=est.loss, f_scale=est.f_scale)
+    if est.statistic == "cstat":
+        st = res._stats
+        ndata = st["ndata"]
+        st["aic"], st["bic"] = _estimated.cstat_criteria(
+            st["chisqr"], y.reshape(G, -1), None if mask is None else mask.reshape(G, -1), ndata, res.nvarys)
+        st["status"], st["errorbars"] = st["status"].copy(), st["errorbars"].copy()
+        bad = _estimated.nonpositive(best, y, mask).reshape(G, K).any(axis=1)
+        _estimated.mark_nonpositive(st["status"], st["errorbars"], bad)
+        res.extras["cstat"] = st["chisqr"]
+    return res

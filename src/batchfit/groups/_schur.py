@@ -17,6 +17,7 @@ import numpy as np
 
 from ..params import Parameters
 from ..params._bounds import to_external
+from ..problem._estimator import CHI2
 from ..problem._pack import (
     host_arrays,
     make_spec,
@@ -180,7 +181,7 @@ def expand_params(params, lay: GroupLayout) -> Parameters:
     return out
 
 
-def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, method, label):
+def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, method, label, est=CHI2):
     from ..problem._compat import x64_context
 
     if cfg.method != "lm":
@@ -202,8 +203,9 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         raise ValueError(f"{label}: {nvarys} free parameters but at most {int(ndata.max())} valid data points")
     packed = pack(pe, spec, G * K)
     names, indep = tuple(model.param_names), tuple(model.independent_vars)
-    resid_ext = model_residual(model.eval_fn, spec, names, indep, True)
-    resid_d = split_residual(resid_ext, n, idx_s, idx_l, True)
+    resid_ext = model_residual(model.eval_fn, spec, names, indep, True, est=est, stats=not est.plain)
+    resid_d = split_residual(model_residual(model.eval_fn, spec, names, indep, True, est=est),
+                             n, idx_s, idx_l, True)
     resid_ext_d = split_residual(resid_ext, n, idx_s, idx_l, False)
     cfg = cfg.resolved(dtype, g + l)
 

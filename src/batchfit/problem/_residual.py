@@ -10,6 +10,7 @@ import functools
 
 import jax.numpy as jnp
 
+from ._estimator import CHI2, Estimator, transform
 from ._pack import ParamSpec, values_from_external, values_from_internal
 
 
@@ -36,11 +37,14 @@ def _external_values(spec, v_free, p):
 
 
 @functools.lru_cache(maxsize=512)
-def objective_residual(fcn, spec: ParamSpec, external: bool = False):
+def objective_residual(fcn, spec: ParamSpec, external: bool = False, est: Estimator = CHI2,
+                       stats: bool = False):
     """For ``minimize``: ``fcn(params, *args, **kws)`` returns residuals.
 
     ``shared`` is ``(args, kws)``. With ``external=True`` theta holds the
     external free values (used for statistics); otherwise internal ones.
+    ``est`` a robust loss (``problem/_estimator``); ``stats``: its
+    statistics form (the curvature for the covariance).
     """
 
     def resid(theta, p, shared):
@@ -48,14 +52,19 @@ def objective_residual(fcn, spec: ParamSpec, external: bool = False):
         args, kws = shared
         out = jnp.ravel(fcn(values, *args, **kws))
         _check_precision(out, theta.dtype, f"objective {getattr(fcn, '__name__', repr(fcn))!r}")
-        return out
+        return out if est.plain else transform(est, out, stats=stats)
 
     return resid
 
 
 @functools.lru_cache(maxsize=512)
-def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, external: bool = False):
+def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, external: bool = False,
+                   est: Estimator = CHI2, stats: bool = False):
     """For ``Model.fit``: ``(func(**indep, **params) - y) * weights``, masked.
+
+    ``est`` another statistic (cstat: deviance residuals of the model and
+    counts) or a robust loss, see ``problem/_estimator``; ``stats``: its
+    statistics form, whose ``JᵀJ`` gives the covariance.
 
     ``p["data"]`` holds the per-fit ``y`` (and ``mask``, ``weights``),
     ``p["indep"]`` the per-fit independent variables; ``shared`` holds the
@@ -75,12 +84,28 @@ def model_residual(func, spec: ParamSpec, arg_names: tuple, indep: tuple, extern
         _check_precision(out, d["y"].dtype, f"Model {getattr(func, '__name__', 'model')!r}")
         if out.shape not in ((), (1,), d["y"].shape):  # a scalar broadcasts
             raise ResidualShapeError(f"returned shape {out.shape}, but a dataset has shape {d['y'].shape}")
-        r = jnp.ravel(out) - d["y"]
-        w = d.get("weights", shared["data"].get("weights"))
-        if w is not None:
-            r = r * w
-        if "mask" in d:
-            r = jnp.where(d["mask"], r, 0.0)
-        return r
+        return finish_residual(est, stats, jnp.ravel(out), d, shared["data"])
 
     return resid
+
+
+def finish_residual(est: Estimator, stats: bool, model, d, shared_data):
+    """The residual of ``model`` against ``d["y"]`` (weighted, masked) in
+    the estimator's form; ``shared_data`` may hold weights common to every fit."""
+    y = d["y"]
+    if est.statistic == "cstat":
+        m = jnp.broadcast_to(model, y.shape)
+        if "mask" in d:  # masked points: model = data (residual 0), whatever they hold
+            m = jnp.where(d["mask"], m, jnp.where(y > 0, y, 1.0))
+            y = jnp.where(d["mask"], y, jnp.where(y > 0, y, 1.0))
+        r = transform(est, None, m, y, stats)
+    else:
+        r = model - y
+        w = d.get("weights", shared_data.get("weights"))
+        if w is not None:
+            r = r * w
+        if not est.plain:
+            r = transform(est, r, stats=stats)
+    if "mask" in d:
+        r = jnp.where(d["mask"], r, 0.0)
+    return r

@@ -40,14 +40,37 @@ def _stat(val) -> str:
     return gformat(float(val)).strip()
 
 
+def _statistic_names(result) -> tuple[str, str]:
+    """What ``chisqr`` holds: chi-square, the C-statistic (cstat) or twice
+    a robust loss's cost."""
+    extras = getattr(result, "extras", {})
+    if extras.get("statistic") == "cstat":
+        return "C-statistic        ", "reduced C-statistic"
+    if extras.get("loss", "linear") != "linear":
+        return f"2 cost ({extras['loss']})".ljust(19), "reduced 2 cost     "
+    return "chi-square         ", "reduced chi-square "
+
+
+def _estimator_lines(result) -> list[str]:
+    """For batch summaries: what was minimised, unless chi-square."""
+    extras = getattr(result, "extras", {})
+    if extras.get("statistic") == "cstat":
+        return ["    statistic          = C-statistic (Poisson counts; chisqr holds C)"]
+    if extras.get("loss", "linear") != "linear":
+        loss = f"{extras['loss']} (f_scale = {extras['f_scale']:g}; chisqr holds 2 cost)"
+        return [f"    loss               = {loss}"]
+    return []
+
+
 def _stat_lines(result) -> list[str]:
+    stat, red = _statistic_names(result)
     out = [
         f"    # fitting method   = {result.method}",
         f"    # function evals   = {_stat(result.nfev)}",
         f"    # data points      = {_stat(result.ndata)}",
         f"    # variables        = {_stat(result.nvarys)}",
-        f"    chi-square         = {_stat(result.chisqr)}",
-        f"    reduced chi-square = {_stat(result.redchi)}",
+        f"    {stat}= {_stat(result.chisqr)}",
+        f"    {red}= {_stat(result.redchi)}",
         f"    Akaike info crit   = {_stat(result.aic)}",
         f"    Bayesian info crit = {_stat(result.bic)}",
     ]

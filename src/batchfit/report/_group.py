@@ -9,6 +9,7 @@ from ..stats._compute import correlations
 from ._format import (
     _correl_lines,
     _distribution_lines,
+    _estimator_lines,
     _stat_lines,
     _status_lines,
     _var_line,
@@ -85,7 +86,7 @@ def group_report(result, show_correl=True, min_correl=0.1) -> str:
         f"    # fitting method   = {result.method}",
         f"    # variables        = {result.nvarys} per group",
         f"    function evals     = median {np.median(result.nfev):.0f}, max {np.max(result.nfev)}",
-    ]
+    ] + _estimator_lines(result)
     out += _status_lines(result)
     rows = [(n, result.params[n].value) for n in result.params]
     rows.append(("redchi", result.redchi))

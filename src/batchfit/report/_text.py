@@ -9,6 +9,7 @@ from ._format import (
     _correl_lines,
     _correl_table,
     _distribution_lines,
+    _estimator_lines,
     _stat_lines,
     _status_lines,
     _var_line,
@@ -96,7 +97,7 @@ def _batch(result) -> str:
         f"    # succeeded        = {int(ok.sum())} ({ok.mean():.2%})",
         f"    # variables        = {result.nvarys}",
         f"    function evals     = median {np.median(result.nfev):.0f}, max {np.max(result.nfev)}",
-    ]
+    ] + _estimator_lines(result)
     noerr = np.nonzero(ok & ~np.asarray(result.errorbars, dtype=bool))[0]
     if noerr.size:
         shown = ", ".join(str(i) for i in noerr[:5]) + (", ..." if noerr.size > 5 else "")

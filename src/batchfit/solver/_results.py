@@ -29,6 +29,7 @@ class RESULTS(enum.IntEnum):
     NO_DATA = 10
     TOO_FEW_POINTS = 11
     PRECISION_LIMITED = 12
+    MODEL_NONPOSITIVE = 13
 
     @property
     def message(self) -> str:
@@ -55,6 +56,9 @@ _MESSAGES = {
     RESULTS.PRECISION_LIMITED: ("The working precision cannot place the parameters within their standard "
                                 "errors (rounding, not the data, decides the answer): refit with "
                                 "dtype='float64', or centre and scale the inputs."),
+    RESULTS.MODEL_NONPOSITIVE: ("The model is <= 0 where the data counts are > 0, so the Poisson "
+                                "likelihood (statistic='cstat') is not defined there: start from "
+                                "positive model values, or bound the parameters to keep it positive."),
 }
 
 _SUCCESS = frozenset(
