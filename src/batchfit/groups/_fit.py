@@ -38,6 +38,7 @@ from ._layout import (
     make_layout,
     parse_data,
     split_groups,
+    vary_table,
 )
 from ._result import GroupFitResult, fit_extras
 
@@ -94,7 +95,8 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     check_ties(params, lay)
     solver = group_solver
     if solver == "auto":  # the block solver whenever there are blocks to eliminate
-        free = [n for n in lay.shared + lay.local if params[n].vary and params[n].expr is None]
+        vary = vary_table(params, lay)
+        free = [n for n in lay.shared + lay.local if np.any(vary[n]) and params[n].expr is None]
         blocky = any(n in lay.shared for n in free) and any(n in lay.local for n in free)
         solver = "schur" if (blocky and cfg.method == "lm") else "dense"
     findep = {v: flatten_array(v, a, G, K, grouped, ragged) for v, a in indep.items()}

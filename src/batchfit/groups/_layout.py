@@ -141,6 +141,40 @@ def check_ties(params, lay: GroupLayout):
                 raise ValueError(f"shared parameter {n!r} is tied to per-dataset parameter(s) {bad}")
 
 
+def vary_table(params, lay: GroupLayout) -> dict:
+    """Each parameter's ``vary``: a bool for the whole group, or for a
+    per-dataset parameter frozen in some datasets a (G, K) boolean array
+    (True where the dataset's copy varies). A (K,) array holds for every
+    group; an array all True (or all False) is that bool."""
+    out = {}
+    G, K = lay.G, lay.K
+    for n in lay.shared + lay.local:
+        v = params[n].vary
+        if not isinstance(v, np.ndarray):
+            out[n] = v
+            continue
+        if n in lay.shared:
+            raise TypeError(f"shared parameter {n!r}: vary must be True or False, got an array of shape "
+                            f"{v.shape}; a vary per dataset is only for per-dataset parameters")
+        if not (v.shape == (K,) or (lay.grouped and v.shape == (G, K))):
+            want = f"({K},)" + (f" or ({G}, {K})" if lay.grouped else "")
+            raise ValueError(f"per-dataset parameter {n!r}: vary has shape {v.shape}, expected True, "
+                             f"False or a boolean array of shape {want}")
+        t = np.broadcast_to(v, (G, K))
+        out[n] = bool(t.flat[0]) if (t.all() or not t.any()) else t.copy()
+    return out
+
+
+def frozen_per_dataset(vary: dict) -> bool:
+    """Whether some per-dataset parameter is frozen in some datasets only."""
+    return any(isinstance(v, np.ndarray) for v in vary.values())
+
+
+def uniform_over_groups(vary: dict) -> bool:
+    """Whether every group freezes the same datasets (one flat structure)."""
+    return all(not isinstance(v, np.ndarray) or bool(np.all(v == v[:1])) for v in vary.values())
+
+
 def local_name(name, k):
     return f"{name}_{k}"
 
@@ -185,6 +219,10 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
                     f"{n!r}; rename it"
                 )
     out = Parameters()
+    vary = vary_table(params, lay)
+    if not uniform_over_groups(vary):
+        raise ValueError("the groups freeze different datasets (vary of shape (G, K) with rows that "
+                         "differ): the dense group solver needs one pattern; use group_solver='schur'")
 
     def cell(a, idx):
         v = a[idx]
@@ -195,7 +233,7 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
         expr = p.expr
         cols = {a: _per_group(getattr(p, a), n, a, lay, False) for a in ("min", "max")}
         val = None if p.value is None else _per_group(p.value, n, "value", lay, False)
-        out.add(n, value=None if val is None else cell(val, slice(None)), vary=p.vary,
+        out.add(n, value=None if val is None else cell(val, slice(None)), vary=vary[n],
                 min=cell(cols["min"], slice(None)), max=cell(cols["max"], slice(None)), expr=expr)
     for n in lay.local:
         p = params[n]
@@ -210,6 +248,7 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
                 mapping = {m: local_name(m, k) for m in lay.local}
                 expr = ast.unparse(_Rename(mapping).visit(ast.parse(p.expr.strip(), mode="eval")))
             idx = (slice(None), k)
-            out.add(local_name(n, k), value=None if val is None else cell(val, idx), vary=p.vary,
+            vk = bool(vary[n][0, k]) if isinstance(vary[n], np.ndarray) else vary[n]
+            out.add(local_name(n, k), value=None if val is None else cell(val, idx), vary=vk,
                     min=cell(cols["min"], idx), max=cell(cols["max"], idx), expr=expr)
     return out
