@@ -10,16 +10,22 @@ import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
-from ..problem._pack import batch_size_of, make_spec, pack, packed_args
+from ..problem._data import per_fit_arrays
+from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
+from ..solver._optax import OPTIMIZERS, ScalarConfig
+from ._scalar import reduce_function, scalar_fit
 
 METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
+#: scalar methods, run through optax (solver/_optax.py)
+SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgs-b": "lbfgs"}
 
 
 def make_config(method, config, **kw) -> LMConfig:
     if method not in METHOD_ALIASES:
-        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, got {method!r}")
+        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES) + sorted(SCALAR_METHODS)}, "
+                         f"got {method!r}")
     opts = {k: v for k, v in kw.items() if v is not None}
     base = config if config is not None else LMConfig()
     return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)
@@ -43,7 +49,8 @@ def _shared_tree(args, kws, dtype):
 
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
              max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
-             chunk_size=None, checkpoint=None, progress=None):
+             chunk_size=None, checkpoint=None, progress=None, per_fit_args=None,
+             reduce_fcn=None, learning_rate=None):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -54,10 +61,26 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     Args:
       fcn: objective, traceable by JAX (use ``jnp`` inside).
       params: :class:`~batchfit.Parameters`.
-      args, kws: extra arguments for ``fcn`` (numeric arrays).
-      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``.
+      args, kws: extra arguments for ``fcn`` (numeric arrays), common to every fit.
+      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``;
+        or a scalar method run through optax: ``"lbfgs"`` (alias
+        ``"lbfgsb"``), ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adabelief"``,
+        ``"rmsprop"``, ``"sgd"``. A scalar method minimises ``fcn``'s value
+        when it is a scalar, else ``reduce_fcn`` of it (the sum of squares
+        by default), as lmfit's scalar methods do.
       scale_covar: scale the covariance by the reduced chi-square.
-      max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`).
+      max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`);
+        for a scalar method ``max_nfev`` is the iteration limit (default
+        10000), ``gtol`` the relative gradient tolerance (default 1e-9) and
+        ``ftol`` the relative tolerance on the objective's change (default
+        1e-15); ``xtol`` does not apply.
+      per_fit_args: a tuple of arrays with a leading axis N: fit ``i`` calls
+        ``fcn(params, *args, *(a[i] for a in per_fit_args), **kws)``, so one
+        objective fits N datasets at once (parameter arrays, if any, must
+        have length N; scalar ones start every fit).
+      reduce_fcn: for scalar methods, lmfit's ``reduce_fcn``: ``None`` (sum
+        of squares), ``"negentropy"``, ``"neglogcauchy"`` or a callable.
+      learning_rate: step size of the first-order scalar methods (default 1e-2).
       dtype: ``"float32"`` or ``"float64"``; by default float64 unless every
         floating input array is float32.
       config: an :class:`LMConfig` for further options.
@@ -85,18 +108,58 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     """
     if not callable(fcn):
         raise TypeError("fcn must be callable")
-    cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
+    scalar = method in SCALAR_METHODS
+    if scalar:
+        scfg = _scalar_config(method, config, max_nfev, ftol, xtol, gtol, learning_rate, chunk_size,
+                              checkpoint)
+        red = reduce_function(reduce_fcn)
+    else:
+        if reduce_fcn is not None or learning_rate is not None:
+            raise ValueError(f"reduce_fcn and learning_rate are for the scalar methods "
+                             f"{sorted(SCALAR_METHODS)}, not method={method!r}")
+        cfg = make_config(method, config, max_nfev=max_nfev, ftol=ftol, xtol=xtol, gtol=gtol)
     spec = make_spec(params)
+    pfa, Na = per_fit_arrays(per_fit_args)
     Bp = batch_size_of(params)
-    B = Bp or 1
-    leaves = jax.tree_util.tree_leaves((tuple(args), dict(kws or {})))
+    if Na is not None and Bp is not None and Na != Bp:
+        raise ValueError(f"minimize: per_fit_args hold {Na} fits but the parameter arrays have length {Bp}")
+    B = Na or Bp or 1
+    leaves = jax.tree_util.tree_leaves((tuple(args), dict(kws or {}), pfa))
     dt = resolve_dtype(dtype, *leaves)
+    if scalar and np.dtype(dt) == np.float32:
+        if dtype is not None:
+            raise ValueError(f"minimize: method={method!r} runs in float64 only (its stopping rules "
+                             "and Hessian are not checked against float32 rounding); pass dtype=None")
+        dt = np.float64  # float32 inputs are widened
     packed = pack(params, spec, B)
     with x64_context(dt):
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
+        for i, a in enumerate(pfa):
+            warn_if_unresolved(f"per_fit_args[{i}]", a, dt, "minimize")
+        if pfa:
+            per_fit["args"] = tuple(host_arrays({i: a for i, a in enumerate(pfa)}, dt).values())
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
+        if scalar:
+            return scalar_fit(fcn, spec, params.copy(), packed, per_fit, shared, B,
+                              (Bp or Na) is not None, scfg, red, dt, scale_covar, label)
         return _chunked.run(objective_residual(fcn, spec), objective_residual(fcn, spec, True), spec,
-                           params.copy(), packed, per_fit, shared, None, B, Bp is not None, cfg, dt,
+                           params.copy(), packed, per_fit, shared, None, B, (Bp or Na) is not None, cfg, dt,
                            method, scale_covar, label, chunk_size=chunk_size,
                            checkpoint=checkpoint, progress=progress)
+
+
+def _scalar_config(method, config, max_nfev, ftol, xtol, gtol, learning_rate, chunk_size, checkpoint):
+    if config is not None and not isinstance(config, ScalarConfig):
+        raise TypeError(f"method={method!r} takes a ScalarConfig as config, got {type(config).__name__}")
+    if xtol is not None:
+        raise ValueError(f"xtol does not apply to method={method!r} (it stops on gtol or ftol)")
+    if chunk_size is not None or checkpoint is not None:
+        raise ValueError(f"chunk_size and checkpoint are not supported with method={method!r}")
+    kw = {"max_iter": max_nfev, "ftol": ftol, "gtol": gtol, "learning_rate": learning_rate}
+    for k, v in kw.items():
+        if v is not None and not (isinstance(v, (int, float, np.number)) and v >= 0):
+            raise ValueError(f"{'max_nfev' if k == 'max_iter' else k} must be a number >= 0, got {v!r}")
+    base = config if config is not None else ScalarConfig()
+    return dataclasses.replace(base, method=SCALAR_METHODS[method],
+                               **{k: v for k, v in kw.items() if v is not None})

@@ -64,7 +64,7 @@ def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K:
             else:
                 cols[a] = jnp.stack([values[local_name(a, k)] for k in range(K)])
         ind = {v: p["indep"][v] if v in p["indep"] else sh["indep"][v] for v in indep}
-        axes = {v: (0 if v in p["indep"] or ind[v].ndim == 2 else None) for v in indep}
+        axes = {v: (0 if v in p["indep"] else None) for v in indep}  # shared ones whole
         out = jax.vmap(lambda c, i: jnp.asarray(func(**c, **i)), in_axes=(0, axes))(cols, ind)
         if not jnp.issubdtype(out.dtype, jnp.floating):
             name = getattr(func, "__name__", "model")

@@ -75,7 +75,13 @@ def parse_data(data):
 
 def flatten_array(name, a, G, K, grouped, ragged):
     """Map an independent variable or weights to what per-dataset
-    preparation accepts: (m,), (G*K, m) or a ragged list of G*K arrays."""
+    preparation accepts: (m,), (G*K, ...) or a ragged list of G*K arrays.
+
+    The leading axes of an array follow the data's layout, (K, ...) (the
+    same for every group) or (G, K, ...); the trailing axes are the
+    model's (m points, or e.g. a response matrix (nchan, nE) per dataset).
+    An independent variable of another shape is shared by every dataset
+    and passed to the model whole (e.g. an energy grid (nE,))."""
     if a is None:
         return None
     if ragged and isinstance(a, (list, tuple)) and _ndim(a) != 1:
@@ -87,12 +93,14 @@ def flatten_array(name, a, G, K, grouped, ragged):
     arr = np.asarray(a)
     if arr.ndim <= 1:
         return arr
-    if arr.ndim == 2 and arr.shape[0] == K:
-        return arr if G == 1 else np.tile(arr, (G, 1))
-    if arr.ndim == 2 and arr.shape[0] == G * K:
+    if grouped and arr.ndim >= 3 and arr.shape[:2] == (G, K):
+        return arr.reshape((G * K,) + arr.shape[2:])
+    if arr.shape[0] == K:
+        return arr if G == 1 else np.tile(arr, (G,) + (1,) * (arr.ndim - 1))
+    if arr.shape[0] == G * K:
         return arr
-    if arr.ndim == 3 and arr.shape[:2] == (G, K):
-        return arr.reshape(G * K, arr.shape[2])
+    if name != "weights":
+        return arr  # shared: passed to the model whole
     want = "(m,), (K, m)" + (", (G, K, m)" if grouped else "")
     raise ValueError(f"{name} has shape {arr.shape}; with {G} group(s) of {K} datasets it must be {want}")
 

@@ -209,6 +209,8 @@ def fit_extras(md, G, K, resid, model) -> dict:
         best = np.where(wfull != 0, r / np.where(wfull != 0, wfull, 1) + y, np.nan)
     if mask is not None:
         best = np.where(mask, best, np.nan)
-    indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else np.broadcast_to(md.indep_shared[v], y.shape))
+    indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else
+                 np.broadcast_to(md.indep_shared[v], y.shape) if md.indep_shared[v].shape == y.shape[-1:]
+                 else md.indep_shared[v])  # of the model's own shape
              for v in list(md.indep_fit) + list(md.indep_shared)}
     return dict(best_fit=best, data=y, weights=w, mask=mask, residual=r, model=model, indep=indep)
