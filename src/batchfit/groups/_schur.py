@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..engine._run import check_residual
 from ..params._bounds import to_external
 from ..problem._pack import (
     host_arrays,
@@ -172,7 +173,7 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
 
     if cfg.method != "lm":
         raise ValueError("group_solver='schur' supports method='leastsq' (LM) only")
-    G, K, m = lay.G, lay.K, md.m
+    G, K, m = lay.G, lay.K, md.m  # m: checked against the model's output
     pe = expand_params(params, lay)
     spec = make_spec(pe)
     idx_s = tuple(spec.free.index(n) for n in lay.shared if n in spec.free)
@@ -214,18 +215,19 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         args = packed_args(packed, dtype)
         args["data"] = host_arrays(md.per_fit, dtype)
         args["indep"] = host_arrays(md.indep_fit, dtype)
+        sh = jax.tree_util.tree_map(jnp.asarray, {
+            "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         theta0 = np.asarray(packed.theta0, dtype=dtype)
         if lfree is not None:
             args["lfree"] = lfree
             args["lfix"] = np.asarray(packed.init[:, jl], dtype=dtype)
             theta0 = theta0.copy()
             theta0[:, jl] = np.where(lfree, theta0[:, jl], 0.0)  # pinned: no part in the step norms
+        check_residual(resid_ext, np.asarray(packed.init, dtype=dtype), args, sh, m, label)
         args = jax.tree_util.tree_map(lambda a: grouped(a)[pad], args)
         theta0 = grouped(theta0)[pad]
         grp = {"lo": args["lo"][:, 0, js], "hi": args["hi"][:, 0, js]}
         ts0, tl0 = theta0[:, 0, js], theta0[:, :, jl]
-        sh = jax.tree_util.tree_map(jnp.asarray, {
-            "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
         ts, tl, nfev, status = _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts)
         ts, tl, args, grp = jax.device_put((ts, tl, args, grp))
         out, ext = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
