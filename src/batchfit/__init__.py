@@ -20,6 +20,7 @@ from .report._text import fit_report
 from .results._load import load_result
 from .results._result import FitResult
 from .solver import RESULTS, LMConfig
+from .solver._optax import ScalarConfig
 
 __all__ = [
     "CheckpointError",
@@ -33,6 +34,7 @@ __all__ = [
     "Parameters",
     "PrecisionWarning",
     "RESULTS",
+    "ScalarConfig",
     "create_params",
     "curve_fit",
     "fit_report",
