@@ -116,6 +116,8 @@ def test_groups_freeze_different_datasets_schur():
     for g in range(2):
         ref = _lmfit_reference(ys[g], vary[g], scale0[g])
         _check_against(res, ref, g=g, scale0=scale0[g])
+    lines = {s.split(":")[0].strip(): s for s in fit_report(res[1]).splitlines() if ":" in s}
+    assert "(fixed)" in lines["scale_2"] and "+/-" in lines["scale_0"] and "(fixed)" not in lines["scale_0"]
     with raises(ValueError, "group_solver='schur'", "differ"):
         MODEL.fit(ys, params, x=X, shared=SHARED, group_solver="dense")
     assert np.array_equal(params["scale"].vary, vary)  # inputs are not modified

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine._run import run
 from ..problem._compat import warn_unresolved_data
-from ..problem._data import prepare
+from ..problem._data import prepare, shape_hint
 from ..problem._pack import (
     host_arrays,
     make_spec,
@@ -29,7 +29,7 @@ from ..problem._pack import (
     values_from_external,
     values_from_internal,
 )
-from ..problem._residual import ResidualTypeError
+from ..problem._residual import ResidualShapeError, ResidualTypeError
 from ._layout import (
     check_ties,
     flat_params,
@@ -70,7 +70,10 @@ def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K:
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
         d = p["data"]
-        r = out.reshape(d["y"].shape) - d["y"]
+        if out.shape[1:] not in ((), (1,), d["y"].shape[1:]):  # a scalar broadcasts
+            raise ResidualShapeError(f"returned shape {out.shape[1:]}, but a dataset has shape "
+                                     f"{d['y'].shape[1:]}")
+        r = jnp.broadcast_to(out.reshape(out.shape[:1] + (-1,)), d["y"].shape) - d["y"]
         w = d.get("weights", sh["data"].get("weights"))
         if w is not None:
             r = r * w
@@ -85,8 +88,6 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
                scale_covar, group_solver="auto"):
     """Fit G groups of K datasets with parameters in ``shared`` common to a
     group; see :meth:`Model.fit`."""
-    from ..problem._compat import x64_context
-
     if group_solver not in GROUP_SOLVERS:
         raise ValueError(f"group_solver must be one of {GROUP_SOLVERS}, got {group_solver!r}")
     flat_data, G, K, grouped = parse_data(data)
@@ -104,6 +105,17 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     md = prepare(flat_data, findep, fw, nan_policy, dtype)
     label = f"Model {model.name!r}"
     warn_unresolved_data(md, dtype, label)
+    try:
+        return _fit(model, params, lay, md, solver, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
+                    method=method, label=label)
+    except ResidualShapeError as err:  # name the independent variables of unusual shapes
+        raise ResidualShapeError(f"{err}{shape_hint(md)}") from None
+
+
+def _fit(model, params, lay, md, solver, *, cfg, dtype, scale_covar, method, label):
+    from ..problem._compat import x64_context
+
+    G, K, grouped = lay.G, lay.K, lay.grouped
     if solver == "schur":
         from ._schur import fit_schur
 

@@ -95,7 +95,8 @@ class GroupFitResult(StatusView):
         extras = {k: (v[sl] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == G else v)
                   for k, v in self.extras.items()}
         return GroupFitResult(
-            layout=self._lay._replace(G=1, grouped=False), template=self._template, method=self.method,
+            layout=self._lay._replace(G=1, grouped=False), template=_group_template(self._template, g),
+            method=self.method,
             stats={k: v[sl] for k, v in self._stats.items()},
             values={k: v[sl] for k, v in self._values.items()},
             stderr={k: v[sl] for k, v in self._stderr.items()},
@@ -190,6 +191,17 @@ class GroupFitResult(StatusView):
         return (f"<GroupFitResult: {kind} of {self.ndatasets} datasets, shared={self.shared_names}, "
                 f"{int(np.sum(self.success))} succeeded, "
                 f"solver={self.solver}>")
+
+
+def _group_template(template, g):
+    """The template of group g: a (G, K) per-dataset ``vary`` as group g's row."""
+    if not any(isinstance(p.vary, np.ndarray) and p.vary.ndim == 2 for p in template.values()):
+        return template
+    out = template.copy()
+    for p in out.values():
+        if isinstance(p.vary, np.ndarray) and p.vary.ndim == 2:
+            p.vary = p.vary[g]
+    return out
 
 
 def fit_extras(md, G, K, resid, model) -> dict:

@@ -49,6 +49,19 @@ def _readonly(arr, source):
     return arr
 
 
+def shape_hint(md: ModelData) -> str:
+    """For an error on the model's output shape: the independent variables
+    whose shapes are not one value per point (``(m,)``, ``(N, m)``), which
+    were passed to the model whole (or per fit with trailing axes)."""
+    want = f"({md.m},)" + (f" or ({md.B}, {md.m})" if md.batched else "")
+    odd = [f"{n} has shape {a.shape}" for n, a in md.indep_shared.items() if a.shape != (md.m,)]
+    odd += [f"{n} has shape {a.shape}" for n, a in md.indep_fit.items() if a.shape != (md.B, md.m)]
+    if not odd:
+        return ""
+    return (f"; {', '.join(odd)}, but data needs {want} for one value per point (other shapes are "
+            "passed to the model whole, or per fit with a leading axis N)")
+
+
 def per_fit_arrays(per_fit_args, label="minimize"):
     """``minimize``'s ``per_fit_args``: a tuple of numeric arrays sharing a
     leading axis N (one row per fit). Returns ``(arrays, N)``; ``((), None)``
