@@ -145,8 +145,7 @@ def test_independent_fits_with_a_response_per_fit():
     res = MODEL.fit(C, params, E=E, rsp=RSP[1:], weights=1.0 / sig, ftol=1e-13, xtol=1e-13)
     assert np.all(res.success)
     for i in range(3):
-        fun = lambda x, i=i: ((x[3] if False else 1.0) * RSP[i + 1] @ photons(E, *x[:3], xp=np)  # noqa: E731
-                              - C[i]) / sig[i]
+        fun = lambda x, i=i: (RSP[i + 1] @ photons(E, *x, xp=np) - C[i]) / sig[i]  # noqa: E731
         sol = least_squares(fun, X0[:3], jac="3-point", x_scale="jac", method="lm", xtol=1e-15,
                             ftol=1e-15, gtol=1e-15)
         cov = np.linalg.inv(sol.jac.T @ sol.jac) * (2 * sol.cost / (NCHAN - 3))
@@ -163,8 +162,6 @@ def _objective(p, E, rsp, y, w):
 def test_minimize_per_fit_args_against_scipy():
     """One objective, N = 4 datasets in one call (per_fit_args), against
     N scipy fits; the single-fit call with args is lmfit's."""
-    C = _counts(7)
-    W = 1.0 / np.sqrt(np.maximum(C, 1.0))
     rsp = RSP[0]
     Y = np.stack([rsp @ photons(E, **TRUTH, xp=np)] * 4)
     Y = np.random.default_rng(8).poisson(Y).astype(float)

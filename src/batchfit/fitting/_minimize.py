@@ -23,9 +23,12 @@ SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgs-b": "
 
 
 def make_config(method, config, **kw) -> LMConfig:
+    if method in SCALAR_METHODS:
+        raise ValueError(f"method={method!r} (a scalar method) is for minimize(); this fit takes "
+                         f"one of {sorted(METHOD_ALIASES)}")
     if method not in METHOD_ALIASES:
-        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES) + sorted(SCALAR_METHODS)}, "
-                         f"got {method!r}")
+        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, or for minimize() a scalar "
+                         f"method {sorted(SCALAR_METHODS)}; got {method!r}")
     opts = {k: v for k, v in kw.items() if v is not None}
     base = config if config is not None else LMConfig()
     return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)

@@ -79,7 +79,7 @@ def _finite(*xs):
 
 def minimize_one(f, cfg: ScalarConfig, theta0, p, shared) -> ScalarState:
     """Run one fit to its stopping rule."""
-    fun = lambda t: f(t, p, shared)  # noqa: E731
+    fun = lambda t: f(t, p, shared)
     opt = cfg.optimizer()
     vg = jax.value_and_grad(fun)
     f0, g0 = vg(theta0)
