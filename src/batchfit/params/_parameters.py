@@ -148,7 +148,7 @@ class Parameters(dict):
           (0.0, 'amp / 2', 1.0)
         """
         for name, p in self.items():
-            for attr in ("value", "min", "max", "stderr"):
+            for attr in ("value", "min", "max", "stderr", "vary"):
                 v = getattr(p, attr)
                 if isinstance(v, np.ndarray):
                     raise ValueError(
