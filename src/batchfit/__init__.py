@@ -22,6 +22,7 @@ from .report._text import fit_report, report_fit
 from .results._load import load_result
 from .results._result import FitResult
 from .solver import RESULTS, LMConfig
+from .solver._optax import ScalarConfig
 
 __all__ = [
     "CheckpointError",
@@ -35,6 +36,7 @@ __all__ = [
     "Parameters",
     "PrecisionWarning",
     "RESULTS",
+    "ScalarConfig",
     "ci_report",
     "conf_interval",
     "create_params",

@@ -11,10 +11,12 @@ import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
+from ..problem._data import per_fit_arrays
 from ..problem._estimator import make_estimator
-from ..problem._pack import batch_size_of, make_spec, pack, packed_args
+from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
+from ._scalar import SCALAR_METHODS, reduce_function, scalar_config, scalar_fit
 
 METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
 
@@ -50,8 +52,12 @@ def solver_options(fit_kws, who) -> dict:
 
 
 def make_config(method, config, **kw) -> LMConfig:
+    if method in SCALAR_METHODS:
+        raise ValueError(f"method={method!r} (a scalar method) is for minimize(); this fit takes "
+                         f"one of {sorted(METHOD_ALIASES)}")
     if method not in METHOD_ALIASES:
-        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, got {method!r}")
+        raise ValueError(f"method must be one of {sorted(METHOD_ALIASES)}, or for minimize() a scalar "
+                         f"method {sorted(SCALAR_METHODS)}; got {method!r}")
     opts = {k: v for k, v in kw.items() if v is not None}
     base = config if config is not None else LMConfig()
     return dataclasses.replace(base, method=METHOD_ALIASES[method], **opts)
@@ -113,7 +119,7 @@ def _finite_count(fcn, spec, theta0, per_fit, shared):
 def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=True,
              nan_policy="raise", max_nfev=None, ftol=None, xtol=None, gtol=None, dtype=None, config=None,
              chunk_size=None, checkpoint=None, progress=None, n_starts=1, seed=None, loss="linear",
-             f_scale=1.0, **fit_kws):
+             f_scale=1.0, per_fit_args=None, reduce_fcn=None, learning_rate=None, **fit_kws):
     """Minimise the sum of squares of ``fcn(params, *args, **kws)``.
 
     lmfit-compatible: ``fcn`` receives a mapping from parameter name to a JAX
@@ -124,8 +130,13 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     Args:
       fcn: objective, traceable by JAX (use ``jnp`` inside).
       params: :class:`~batchfit.Parameters`.
-      args, kws: extra arguments for ``fcn`` (numeric arrays).
-      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``.
+      args, kws: extra arguments for ``fcn`` (numeric arrays), common to every fit.
+      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``;
+        or a scalar method run through optax: ``"lbfgs"`` (alias
+        ``"lbfgsb"``), ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adabelief"``,
+        ``"rmsprop"``, ``"sgd"``. A scalar method minimises ``fcn``'s value
+        when it is a scalar, else ``reduce_fcn`` of it (the sum of squares
+        by default), as lmfit's scalar methods do.
       scale_covar: scale the covariance by the reduced chi-square.
       nan_policy: as lmfit's: ``"raise"`` (default): a NaN or inf in
         ``args``/``kws`` raises ValueError naming the argument, before
@@ -135,6 +146,18 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         ``"omit"``: non-finite residuals are dropped (set to 0 and not
         counted in ``ndata``, which counts the finite residuals at the start).
       max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`).
+      max_nfev, ftol, xtol, gtol: solver tolerances (see :class:`LMConfig`);
+        for a scalar method ``max_nfev`` is the iteration limit (default
+        10000), ``gtol`` the relative gradient tolerance (default 1e-9) and
+        ``ftol`` the relative tolerance on the objective's change (default
+        1e-15); ``xtol`` does not apply.
+      per_fit_args: a tuple of arrays with a leading axis N: fit ``i`` calls
+        ``fcn(params, *args, *(a[i] for a in per_fit_args), **kws)``, so one
+        objective fits N datasets at once (parameter arrays, if any, must
+        have length N; scalar ones start every fit).
+      reduce_fcn: for scalar methods, lmfit's ``reduce_fcn``: ``None`` (sum
+        of squares), ``"negentropy"``, ``"neglogcauchy"`` or a callable.
+      learning_rate: step size of the first-order scalar methods (default 1e-2).
       dtype: ``"float32"`` or ``"float64"``; by default float64 unless every
         floating input array is float32.
       config: an :class:`LMConfig` for further options.
@@ -180,33 +203,61 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
     for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items():
         if v is not None:
             opts[k] = v
-    cfg = make_config(method, config, **opts)
-    est = make_estimator("chi2", loss, f_scale, label="minimize")
+    scalar = method in SCALAR_METHODS
+    if scalar:
+        if loss != "linear":
+            raise ValueError(f"loss={loss!r} is for the least-squares methods, not method={method!r} "
+                             "(give the scalar objective itself, or a reduce_fcn)")
+        scfg = scalar_config(method, config, opts.get("max_nfev"), opts.get("ftol"), opts.get("xtol"),
+                             opts.get("gtol"), learning_rate, chunk_size, checkpoint)
+        red = reduce_function(reduce_fcn)
+    else:
+        if reduce_fcn is not None or learning_rate is not None:
+            raise ValueError(f"reduce_fcn and learning_rate are for the scalar methods "
+                             f"{sorted(SCALAR_METHODS)}, not method={method!r}")
+        cfg = make_config(method, config, **opts)
+        est = make_estimator("chi2", loss, f_scale, label="minimize")
     if not (type(n_starts) is int and n_starts == 1) or seed is not None:
         from ..inference._multistart_fit import minimize_multistart
 
         return minimize_multistart(minimize, fcn, params, n_starts, seed, {
-            "args": args, "kws": kws, "method": method, "nan_policy": nan_policy, "scale_covar": scale_covar, "max_nfev": max_nfev,
-            "ftol": ftol, "xtol": xtol, "gtol": gtol, "dtype": dtype, "config": config,
-            "chunk_size": chunk_size, "checkpoint": checkpoint, "progress": progress, "loss": loss,
-            "f_scale": f_scale, **fit_kws})
+            "args": args, "kws": kws, "method": method, "nan_policy": nan_policy,
+            "scale_covar": scale_covar, "max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol,
+            "dtype": dtype, "config": config, "chunk_size": chunk_size, "checkpoint": checkpoint,
+            "progress": progress, "loss": loss, "f_scale": f_scale, "per_fit_args": per_fit_args,
+            "reduce_fcn": reduce_fcn, "learning_rate": learning_rate, **fit_kws})
     if nan_policy == "raise":
-        _check_finite_args(args, kws)
+        _check_finite_args(tuple(args) + tuple(per_fit_args or ()), kws)
     objective = _omitting(fcn) if nan_policy == "omit" else fcn
     spec = make_spec(params)
+    pfa, Na = per_fit_arrays(per_fit_args)
     Bp = batch_size_of(params)
-    B = Bp or 1
-    leaves = jax.tree_util.tree_leaves((tuple(args), dict(kws or {})))
+    if Na is not None and Bp is not None and Na != Bp:
+        raise ValueError(f"minimize: per_fit_args hold {Na} fits but the parameter arrays have length {Bp}")
+    B = Na or Bp or 1
+    leaves = jax.tree_util.tree_leaves((tuple(args), dict(kws or {}), pfa))
     dt = resolve_dtype(dtype, *leaves)
+    if scalar and np.dtype(dt) == np.float32:
+        if dtype is not None:
+            raise ValueError(f"minimize: method={method!r} runs in float64 only (its stopping rules "
+                             "and Hessian are not checked against float32 rounding); pass dtype=None")
+        dt = np.float64  # float32 inputs are widened
     packed = pack(params, spec, B)
     with x64_context(dt):
         shared = _shared_tree(args, kws, dt)
         per_fit = packed_args(packed, dt)
+        for i, a in enumerate(pfa):
+            warn_if_unresolved(f"per_fit_args[{i}]", a, dt, "minimize")
+        if pfa:
+            per_fit["args"] = tuple(host_arrays({i: a for i, a in enumerate(pfa)}, dt).values())
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
+        if scalar:
+            return scalar_fit(objective, spec, params.copy(), packed, per_fit, shared, B,
+                              (Bp or Na) is not None, scfg, red, dt, scale_covar, label)
         ndata = _finite_count(fcn, spec, packed.theta0.astype(dt), per_fit, shared) if nan_policy == "omit" else None
         result = _chunked.run(objective_residual(objective, spec, est=est),
                               objective_residual(objective, spec, True, est=est, stats=not est.plain), spec,
-                              params.copy(), packed, per_fit, shared, ndata, B, Bp is not None, cfg,
+                              params.copy(), packed, per_fit, shared, ndata, B, (Bp or Na) is not None, cfg,
                               dt, method, scale_covar, label, chunk_size=chunk_size,
                               checkpoint=checkpoint, progress=progress)
     result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar), max_nfev=cfg.max_nfev)

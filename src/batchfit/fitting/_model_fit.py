@@ -8,10 +8,10 @@ import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_unresolved_data, x64_context
-from ..problem._data import prepare
+from ..problem._data import prepare, shape_hint
 from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
-from ..problem._residual import model_residual
+from ..problem._residual import ResidualShapeError, model_residual
 from ..stats import _estimated
 
 
@@ -42,10 +42,13 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
         per_fit["indep"] = host_arrays(md.indep_fit, dt)
         shared = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
-        result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
-                              md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model._name!r}",
-                              m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
-                              progress=progress)
+        try:
+            result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
+                                  md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model._name!r}",
+                                  m_expected=md.m, chunk_size=chunk_size, checkpoint=checkpoint,
+                                  progress=progress)
+        except ResidualShapeError as err:  # name the independent variables of unusual shapes
+            raise ResidualShapeError(f"{err}{shape_hint(md)}") from None
     y = md.per_fit["y"]
     w = md.per_fit.get("weights", md.shared.get("weights"))
     if est.plain:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine._run import run
 from ..problem._compat import warn_unresolved_data
-from ..problem._data import prepare
+from ..problem._data import prepare, shape_hint
 from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import (
     host_arrays,
@@ -30,7 +30,7 @@ from ..problem._pack import (
     values_from_external,
     values_from_internal,
 )
-from ..problem._residual import ResidualTypeError, finish_residual
+from ..problem._residual import ResidualShapeError, ResidualTypeError, finish_residual
 from ..stats import _estimated
 from ._layout import (
     check_ties,
@@ -40,6 +40,7 @@ from ._layout import (
     make_layout,
     parse_data,
     split_groups,
+    vary_table,
 )
 from ._result import GroupFitResult, fit_extras
 
@@ -65,13 +66,17 @@ def group_residual(func, spec, arg_names: tuple, indep: tuple, shared: tuple, K:
             else:
                 cols[a] = jnp.stack([values[local_name(a, k)] for k in range(K)])
         ind = {v: p["indep"][v] if v in p["indep"] else sh["indep"][v] for v in indep}
-        axes = {v: (0 if v in p["indep"] or ind[v].ndim == 2 else None) for v in indep}
+        axes = {v: (0 if v in p["indep"] else None) for v in indep}  # shared ones whole
         out = jax.vmap(lambda c, i: jnp.asarray(func(**c, **i)), in_axes=(0, axes))(cols, ind)
         if not jnp.issubdtype(out.dtype, jnp.floating):
             name = getattr(func, "__name__", "model")
             raise ResidualTypeError(f"Model {name!r} must return real floating values, got dtype {out.dtype}")
         d = p["data"]
-        return jnp.ravel(finish_residual(est, stats, out.reshape(d["y"].shape), d, sh["data"]))
+        if out.shape[1:] not in ((), (1,), d["y"].shape[1:]):  # a scalar broadcasts
+            raise ResidualShapeError(f"returned shape {out.shape[1:]}, but a dataset has shape "
+                                     f"{d['y'].shape[1:]}")
+        out = jnp.broadcast_to(out.reshape(out.shape[:1] + (-1,)), d["y"].shape)
+        return jnp.ravel(finish_residual(est, stats, out, d, sh["data"]))
 
     return resid
 
@@ -80,8 +85,6 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
                scale_covar, group_solver="auto", est=CHI2):
     """Fit G groups of K datasets with parameters in ``shared`` common to a
     group; see :meth:`Model.fit` (``est``: the statistic and loss)."""
-    from ..problem._compat import x64_context
-
     if group_solver not in GROUP_SOLVERS:
         raise ValueError(f"group_solver must be one of {GROUP_SOLVERS}, got {group_solver!r}")
     flat_data, G, K, grouped = parse_data(data)
@@ -90,7 +93,8 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     check_ties(params, lay)
     solver = group_solver
     if solver == "auto":  # the block solver whenever there are blocks to eliminate
-        free = [n for n in lay.shared + lay.local if params[n].vary and params[n].expr is None]
+        vary = vary_table(params, lay)
+        free = [n for n in lay.shared + lay.local if np.any(vary[n]) and params[n].expr is None]
         blocky = any(n in lay.shared for n in free) and any(n in lay.local for n in free)
         solver = "schur" if (blocky and cfg.method == "lm") else "dense"
     findep = {v: flatten_array(v, a, G, K, grouped, ragged) for v, a in indep.items()}
@@ -100,6 +104,17 @@ def fit_groups(model, data, params, indep, weights, shared, *, method, nan_polic
     warn_unresolved_data(md, dtype, label)
     if est.statistic == "cstat":
         check_counts(md.per_fit["y"], f"{label}.fit")
+    try:
+        return _fit(model, params, lay, md, solver, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
+                    method=method, label=label, est=est)
+    except ResidualShapeError as err:  # name the independent variables of unusual shapes
+        raise ResidualShapeError(f"{err}{shape_hint(md)}") from None
+
+
+def _fit(model, params, lay, md, solver, *, cfg, dtype, scale_covar, method, label, est):
+    from ..problem._compat import x64_context
+
+    G, K, grouped = lay.G, lay.K, lay.grouped
     if solver == "schur":
         from ._schur import fit_schur
 

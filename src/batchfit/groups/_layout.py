@@ -75,7 +75,13 @@ def parse_data(data):
 
 def flatten_array(name, a, G, K, grouped, ragged):
     """Map an independent variable or weights to what per-dataset
-    preparation accepts: (m,), (G*K, m) or a ragged list of G*K arrays."""
+    preparation accepts: (m,), (G*K, ...) or a ragged list of G*K arrays.
+
+    The leading axes of an array follow the data's layout, (K, ...) (the
+    same for every group) or (G, K, ...); the trailing axes are the
+    model's (m points, or e.g. a response matrix (nchan, nE) per dataset).
+    An independent variable of another shape is shared by every dataset
+    and passed to the model whole (e.g. an energy grid (nE,))."""
     if a is None:
         return None
     if ragged and isinstance(a, (list, tuple)) and _ndim(a) != 1:
@@ -87,12 +93,14 @@ def flatten_array(name, a, G, K, grouped, ragged):
     arr = np.asarray(a)
     if arr.ndim <= 1:
         return arr
-    if arr.ndim == 2 and arr.shape[0] == K:
-        return arr if G == 1 else np.tile(arr, (G, 1))
-    if arr.ndim == 2 and arr.shape[0] == G * K:
+    if grouped and arr.ndim >= 3 and arr.shape[:2] == (G, K):
+        return arr.reshape((G * K,) + arr.shape[2:])
+    if arr.shape[0] == K:
+        return arr if G == 1 else np.tile(arr, (G,) + (1,) * (arr.ndim - 1))
+    if arr.shape[0] == G * K:
         return arr
-    if arr.ndim == 3 and arr.shape[:2] == (G, K):
-        return arr.reshape(G * K, arr.shape[2])
+    if name != "weights":
+        return arr  # shared: passed to the model whole
     want = "(m,), (K, m)" + (", (G, K, m)" if grouped else "")
     raise ValueError(f"{name} has shape {arr.shape}; with {G} group(s) of {K} datasets it must be {want}")
 
@@ -141,6 +149,40 @@ def check_ties(params, lay: GroupLayout):
                 raise ValueError(f"shared parameter {n!r} is tied to per-dataset parameter(s) {bad}")
 
 
+def vary_table(params, lay: GroupLayout) -> dict:
+    """Each parameter's ``vary``: a bool for the whole group, or for a
+    per-dataset parameter frozen in some datasets a (G, K) boolean array
+    (True where the dataset's copy varies). A (K,) array holds for every
+    group; an array all True (or all False) is that bool."""
+    out = {}
+    G, K = lay.G, lay.K
+    for n in lay.shared + lay.local:
+        v = params[n].vary
+        if not isinstance(v, np.ndarray):
+            out[n] = v
+            continue
+        if n in lay.shared:
+            raise TypeError(f"shared parameter {n!r}: vary must be True or False, got an array of shape "
+                            f"{v.shape}; a vary per dataset is only for per-dataset parameters")
+        if not (v.shape == (K,) or (lay.grouped and v.shape == (G, K))):
+            want = f"({K},)" + (f" or ({G}, {K})" if lay.grouped else "")
+            raise ValueError(f"per-dataset parameter {n!r}: vary has shape {v.shape}, expected True, "
+                             f"False or a boolean array of shape {want}")
+        t = np.broadcast_to(v, (G, K))
+        out[n] = bool(t.flat[0]) if (t.all() or not t.any()) else t.copy()
+    return out
+
+
+def frozen_per_dataset(vary: dict) -> bool:
+    """Whether some per-dataset parameter is frozen in some datasets only."""
+    return any(isinstance(v, np.ndarray) for v in vary.values())
+
+
+def uniform_over_groups(vary: dict) -> bool:
+    """Whether every group freezes the same datasets (one flat structure)."""
+    return all(not isinstance(v, np.ndarray) or bool(np.all(v == v[:1])) for v in vary.values())
+
+
 def local_name(name, k):
     return f"{name}_{k}"
 
@@ -185,6 +227,10 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
                     f"{n!r}; rename it"
                 )
     out = Parameters()
+    vary = vary_table(params, lay)
+    if not uniform_over_groups(vary):
+        raise ValueError("the groups freeze different datasets (vary of shape (G, K) with rows that "
+                         "differ): the dense group solver needs one pattern; use group_solver='schur'")
 
     def cell(a, idx):
         v = a[idx]
@@ -195,7 +241,7 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
         expr = p.expr
         cols = {a: _per_group(getattr(p, a), n, a, lay, False) for a in ("min", "max")}
         val = None if p.value is None else _per_group(p.value, n, "value", lay, False)
-        out.add(n, value=None if val is None else cell(val, slice(None)), vary=p.vary,
+        out.add(n, value=None if val is None else cell(val, slice(None)), vary=vary[n],
                 min=cell(cols["min"], slice(None)), max=cell(cols["max"], slice(None)), expr=expr)
     for n in lay.local:
         p = params[n]
@@ -210,6 +256,7 @@ def flat_params(params: Parameters, lay: GroupLayout) -> Parameters:
                 mapping = {m: local_name(m, k) for m in lay.local}
                 expr = ast.unparse(_Rename(mapping).visit(ast.parse(p.expr.strip(), mode="eval")))
             idx = (slice(None), k)
-            out.add(local_name(n, k), value=None if val is None else cell(val, idx), vary=p.vary,
+            vk = bool(vary[n][0, k]) if isinstance(vary[n], np.ndarray) else vary[n]
+            out.add(local_name(n, k), value=None if val is None else cell(val, idx), vary=vk,
                     min=cell(cols["min"], idx), max=cell(cols["max"], idx), expr=expr)
     return out

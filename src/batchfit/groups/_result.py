@@ -99,11 +99,13 @@ class GroupFitResult(StatusView):
         extras = {k: ({n: cut(a) for n, a in v.items()} if isinstance(v, dict) else cut(v))
                   for k, v in self.extras.items()}
         return GroupFitResult(
-            layout=self._lay._replace(G=1, grouped=False), template=self._template, method=self.method,
+            layout=self._lay._replace(G=1, grouped=False), template=_group_template(self._template, g),
+            method=self.method,
             stats={k: v[sl] for k, v in self._stats.items()},
             values={k: v[sl] for k, v in self._values.items()},
             stderr={k: v[sl] for k, v in self._stderr.items()},
-            init={k: v[sl] for k, v in self._init.items()}, nvarys=self.nvarys,
+            init={k: v[sl] for k, v in self._init.items()},
+            nvarys=int(self.nvarys[g]) if np.ndim(self.nvarys) else self.nvarys,
             flat=None if self.flat is None else self.flat[g],
             covar_shared=None if self._covar_shared is None else self._covar_shared[sl],
             covar=None if self._covar is None else self._covar[sl], var_names=self.var_names,
@@ -215,6 +217,17 @@ class GroupFitResult(StatusView):
                 f"solver={self.solver}>")
 
 
+def _group_template(template, g):
+    """The template of group g: a (G, K) per-dataset ``vary`` as group g's row."""
+    if not any(isinstance(p.vary, np.ndarray) and p.vary.ndim == 2 for p in template.values()):
+        return template
+    out = template.copy()
+    for p in out.values():
+        if isinstance(p.vary, np.ndarray) and p.vary.ndim == 2:
+            p.vary = p.vary[g]
+    return out
+
+
 register_format(_save.FORMAT, GroupFitResult.from_dict)
 
 
@@ -235,7 +248,9 @@ def fit_extras(md, G, K, resid, model) -> dict:
         best = np.where(wfull != 0, r / np.where(wfull != 0, wfull, 1) + y, np.nan)
     if mask is not None:
         best = np.where(mask, best, np.nan)
-    indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else np.broadcast_to(md.indep_shared[v], y.shape))
+    indep = {v: (grouped(md.indep_fit[v]) if v in md.indep_fit else
+                 np.broadcast_to(md.indep_shared[v], y.shape) if md.indep_shared[v].shape == y.shape[-1:]
+                 else md.indep_shared[v])  # of the model's own shape
              for v in list(md.indep_fit) + list(md.indep_shared)}
     weights = None if w is None else wfull  # (G, K, m), a broadcast view
     return dict(best_fit=best, data=y, weights=weights, mask=mask, residual=r, model=model, indep=indep)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..params import Parameters
+from ..engine._run import check_residual
 from ..params._bounds import to_external
 from ..problem._estimator import CHI2
 from ..problem._pack import (
@@ -27,13 +27,14 @@ from ..problem._pack import (
 )
 from ..problem._residual import model_residual
 from ..solver import RESULTS, bucket_size
-from ..solver._results import success_codes
 from ..solver._arrow import arrow_solve_one, blocks, covariance_blocks
 from ..solver._batch import cpu_layout
+from ..solver._results import success_codes
 from ..solver._threads import map_parts, on_cpu
 from ..stats import _compute as _stats
 from ..stats import _precision
-from ._layout import GroupLayout, _per_group, local_name, split_groups
+from ._expand import expand_params, frozen_mask, pin_frozen
+from ._layout import GroupLayout, local_name, split_groups
 from ._result import FULL_COVAR_MAX, GroupFitResult, fit_extras
 
 
@@ -48,7 +49,9 @@ def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool
     dataset as ``resid_d(ts, tl, p, (sh, grp))``. With ``internal`` the
     bounds transforms are applied first: the shared ones with the group's
     bounds ``grp`` (not per dataset, so work on shared values is not
-    repeated for every dataset), the local ones with the dataset's."""
+    repeated for every dataset), the local ones with the dataset's.
+    Datasets that freeze a per-dataset parameter (``vary`` an array) pin
+    it (:func:`pin_frozen`): its column of the Jacobian is zero there."""
     js, jl = np.asarray(idx_s, dtype=np.int32), np.asarray(idx_l, dtype=np.int32)
 
     def resid_d(ts, tl, p, shared):
@@ -56,7 +59,7 @@ def split_residual(resid_ext, n: int, idx_s: tuple, idx_l: tuple, internal: bool
         if internal:
             ts = to_external(ts, grp["lo"], grp["hi"])
             tl = to_external(tl, p["lo"][jl], p["hi"][jl])
-        return resid_ext(_join(n, js, jl, ts, tl), p, sh)
+        return resid_ext(_join(n, js, jl, ts, pin_frozen(tl, p)), p, sh)
 
     return resid_d
 
@@ -105,17 +108,19 @@ def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
 
     def group(vs_g, vl_g, a_g, grp_g):
         blk = blocks(resid_ext_d, vs_g, vl_g, a_g, (sh, grp_g))
+        if "lfree" in a_g:  # a frozen copy: a unit pivot in place of its zero column
+            blk = blk._replace(V=blk.V + jax.vmap(jnp.diag)((~a_g["lfree"]).astype(blk.V.dtype)))
         Css, Csl, Cll, ok = covariance_blocks(blk)
         r = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, (sh, grp_g)))(vl_g, a_g)
 
         def dataset(tl, a):
-            f = lambda t: all_values(t[:g], t[g:], a)  # noqa: E731
+            f = lambda t: all_values(t[:g], pin_frozen(t[g:], a), a)
             return jax.jacfwd(lambda t: (f(t),) * 2, has_aux=True)(jnp.concatenate([vs_g, tl]))
 
         Gm, vals = jax.vmap(dataset)(vl_g, a_g)
         return Css, Csl, Cll, ok, r, Gm, vals, (blk.U, blk.W, blk.V)
 
-    return jax.vmap(group)(vs, vl, args, grp), (vs, vl)
+    return jax.vmap(group)(vs, vl, args, grp), (vs, pin_frozen(vl, args))
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
@@ -164,29 +169,12 @@ def full_covariance(U, W, V):
     return out / (d[:, :, None] * d[:, None, :])
 
 
-def expand_params(params, lay: GroupLayout) -> Parameters:
-    """The model's parameters with one value per dataset, shape (G*K,)."""
-    G, K = lay.G, lay.K
-    out = Parameters()
-    for n in lay.shared + lay.local:
-        p = params[n]
-        local = n in lay.local
-
-        def col(v, attr):
-            a = _per_group(v, n, attr, lay, local)
-            return np.repeat(a, K) if not local else np.asarray(a).reshape(G * K)
-
-        out.add(n, value=None if p.value is None else col(p.value, "value"), vary=p.vary,
-                min=col(p.min, "min"), max=col(p.max, "max"), expr=p.expr)
-    return out
-
-
 def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, method, label, est=CHI2):
     from ..problem._compat import x64_context
 
     if cfg.method != "lm":
         raise ValueError("group_solver='schur' supports method='leastsq' (LM) only")
-    G, K, m = lay.G, lay.K, md.m
+    G, K, m = lay.G, lay.K, md.m  # m: checked against the model's output
     pe = expand_params(params, lay)
     spec = make_spec(pe)
     idx_s = tuple(spec.free.index(n) for n in lay.shared if n in spec.free)
@@ -197,10 +185,13 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     if not idx_l:
         raise ValueError(f"{label}: no per-dataset parameter varies; use group_solver='dense'")
     n, g, l = spec.nfree, len(idx_s), len(idx_l)
-    nvarys = g + K * l
+    lfree = frozen_mask(params, lay, [spec.free[i] for i in idx_l])
+    nvarys = g + K * l if lfree is None else g + lfree.reshape(G, K * l).sum(axis=1)
+    if lfree is not None and np.all(nvarys == nvarys[0]):
+        nvarys = int(nvarys[0])
     ndata = md.ndata.reshape(G, K).sum(axis=1)
-    if np.all(ndata < nvarys):
-        raise ValueError(f"{label}: {nvarys} free parameters but at most {int(ndata.max())} valid data points")
+    if np.all(ndata < nvarys):  # nvarys: per group when groups freeze differently
+        raise ValueError(f"{label}: {np.min(nvarys)} free parameters but at most {int(ndata.max())} valid data points")
     packed = pack(pe, spec, G * K)
     names, indep = tuple(model.param_names), tuple(model.independent_vars)
     resid_ext = model_residual(model.eval_fn, spec, names, indep, True, est=est, stats=not est.plain)
@@ -226,12 +217,19 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         args = packed_args(packed, dtype)
         args["data"] = host_arrays(md.per_fit, dtype)
         args["indep"] = host_arrays(md.indep_fit, dtype)
-        args = jax.tree_util.tree_map(lambda a: grouped(a)[pad], args)
-        theta0 = grouped(np.asarray(packed.theta0, dtype=dtype))[pad]
-        grp = {"lo": args["lo"][:, 0, js], "hi": args["hi"][:, 0, js]}
-        ts0, tl0 = theta0[:, 0, js], theta0[:, :, jl]
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
+        theta0 = np.asarray(packed.theta0, dtype=dtype)
+        if lfree is not None:
+            args["lfree"] = lfree
+            args["lfix"] = np.asarray(packed.init[:, jl], dtype=dtype)
+            theta0 = theta0.copy()
+            theta0[:, jl] = np.where(lfree, theta0[:, jl], 0.0)  # pinned: no part in the step norms
+        check_residual(resid_ext, np.asarray(packed.init, dtype=dtype), args, sh, m, label)
+        args = jax.tree_util.tree_map(lambda a: grouped(a)[pad], args)
+        theta0 = grouped(theta0)[pad]
+        grp = {"lo": args["lo"][:, 0, js], "hi": args["hi"][:, 0, js]}
+        ts0, tl0 = theta0[:, 0, js], theta0[:, :, jl]
         ts, tl, nfev, status = _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts)
         ts, tl, args, grp = jax.device_put((ts, tl, args, grp))
         out, ext = _statistics(resid_ext_d, _all_values(spec, n, idx_s, idx_l), idx_l, ts, tl, args, grp, sh)
@@ -259,21 +257,31 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         err = np.sqrt(np.maximum(var, 0.0))
     if rounding is not None:
         free = [spec.names.index(nm) for nm in spec.free]
-        ratio = np.maximum(_precision.repr_ratio(vals, err, free, dtype),
+        err_r = err if lfree is None else np.where(err == 0, np.inf, err)  # frozen copies: exact
+        ratio = np.maximum(_precision.repr_ratio(vals, err_r, free, dtype),
                            _precision.rounding_ratio(chisqr, ndata - nvarys, rounding))
         status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
     success = np.isin(status, success_codes())
     err = np.where(ok[:, None, None], err, np.nan)
+    if lfree is not None:  # a frozen copy is exact
+        for j, i in enumerate(idx_l):
+            c = spec.names.index(spec.free[i])
+            err[:, :, c] = np.where(grouped(lfree)[:, :, j], err[:, :, c], 0.0)
     for j, nm in enumerate(spec.names):
         if nm in spec.fixed:
             err[:, :, j] = 0.0
     covar = var_names = None
-    if nvarys <= FULL_COVAR_MAX:
+    if np.max(nvarys) <= FULL_COVAR_MAX:
         with np.errstate(over="ignore", invalid="ignore"):
             covar = full_covariance(*UWV) * scale[:, None, None]
         covar[~ok] = np.nan
         var_names = [spec.free[i] for i in idx_s] + [
             local_name(spec.free[i], k) for i in idx_l for k in range(K)]
+        if lfree is not None:  # the frozen copies leave the covariance
+            keep = np.concatenate([np.ones(g, bool), grouped(lfree).transpose(0, 2, 1).reshape(G, K * l)[0]])
+            same = np.all(grouped(lfree) == grouped(lfree)[:1])
+            covar = covar[:, keep][:, :, keep] if same else None
+            var_names = [v for v, k in zip(var_names, keep) if k] if same else None
     init_ext = grouped(np.asarray(packed.init))
     values, stderr, init = {}, {}, {}
     for j, nm in enumerate(spec.names):

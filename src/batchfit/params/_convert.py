@@ -25,7 +25,7 @@ def from_lmfit(cls, lmfit_params):
 def to_lmfit(params):
     """An ``lmfit.Parameters`` from ours (scalar values only)."""
     for name, p in params.items():
-        for attr in ("value", "min", "max", "stderr"):
+        for attr in ("value", "min", "max", "stderr", "vary"):
             v = getattr(p, attr)
             if isinstance(v, np.ndarray):
                 raise ValueError(  # noqa: TRY004 (as before: a value, not a type, is wrong)

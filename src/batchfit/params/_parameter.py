@@ -45,13 +45,25 @@ def _as_value(v, what):
 
 
 def _as_vary(v, name):
-    """``vary`` must be a bool (numpy's too): ``vary="no"`` would be True."""
+    """``vary`` must be a bool (numpy's too): ``vary="no"`` would be True.
+
+    A boolean array of shape (K,) or (G, K) is kept (a copy) for the
+    per-dataset parameters of shared-parameter groups, where it freezes
+    some datasets' copies; every other fit refuses it by name.
+    """
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, np.ndarray) and v.ndim > 0 or isinstance(v, (list, tuple)):
+        try:
+            a = np.array(v)
+        except ValueError:
+            a = np.array(v, dtype=object)
+        if a.dtype == bool and a.ndim in (1, 2) and a.size > 0:
+            return a
         raise TypeError(f"parameter {name!r} vary must be True or False, got an array of shape "
-                        f"{np.shape(v)}: one vary holds for every fit of a batch (and every dataset "
-                        "of a group)")
+                        f"{np.shape(a)} and dtype {a.dtype}: only a boolean array of shape (K,) or "
+                        "(G, K) is accepted, to freeze some datasets of a per-dataset parameter in "
+                        "shared-parameter groups")
     raise TypeError(f"parameter {name!r} vary must be True or False, got {v!r:.80}")
 
 
@@ -259,7 +271,9 @@ class Parameter(NumberLike):
         parts = [f"value={_fmt(self._safe_value())}"]
         if self.stderr is not None:
             parts[0] += f" +/- {_fmt(self.stderr)}"
-        if not self.vary and self.expr is None:
+        if isinstance(self.vary, np.ndarray):
+            parts.append(f"vary per dataset ({int(self.vary.sum())} of {self.vary.size} free)")
+        elif not self.vary and self.expr is None:
             parts.append("fixed")
         parts.append(f"bounds=[{_fmt(self.min)}:{_fmt(self.max)}]")
         if self.expr is not None:

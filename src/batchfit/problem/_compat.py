@@ -55,6 +55,7 @@ def warn_if_unresolved(name, a, dtype, label, valid=None, stacklevel=3):
     if a.dtype.kind != "f" or a.size < 2:
         return
     rows = np.atleast_2d(np.where(valid, a, np.nan) if valid is not None else a).astype(np.float64)
+    rows = rows.reshape(rows.shape[0], -1)  # trailing axes (e.g. a response matrix) are one row
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
         hi, lo = np.nanmax(rows, axis=-1), np.nanmin(rows, axis=-1)

@@ -15,8 +15,8 @@ class ModelData(NamedTuple):
     m: int
     per_fit: dict  # "y", "mask", "weights" -> (B, m) arrays
     shared: dict  # "weights" -> (m,) when common to every fit
-    indep_fit: dict  # independent variable -> (B, m)
-    indep_shared: dict  # independent variable -> (m,)
+    indep_fit: dict  # independent variable -> (B, ...): (B, m), or any trailing axes (the model's)
+    indep_shared: dict  # independent variable -> (m,), or any shape the model takes
     ndata: np.ndarray  # (B,) number of valid points
 
 
@@ -49,6 +49,49 @@ def _readonly(arr, source):
     return arr
 
 
+def shape_hint(md: ModelData) -> str:
+    """For an error on the model's output shape: the independent variables
+    whose shapes are not one value per point (``(m,)``, ``(N, m)``), which
+    were passed to the model whole (or per fit with trailing axes)."""
+    want = f"({md.m},)" + (f" or ({md.B}, {md.m})" if md.batched else "")
+    odd = [f"{n} has shape {a.shape}" for n, a in md.indep_shared.items() if a.shape != (md.m,)]
+    odd += [f"{n} has shape {a.shape}" for n, a in md.indep_fit.items() if a.shape != (md.B, md.m)]
+    if not odd:
+        return ""
+    return (f"; {', '.join(odd)}, but data needs {want} for one value per point (other shapes are "
+            "passed to the model whole, or per fit with a leading axis N)")
+
+
+def per_fit_arrays(per_fit_args, label="minimize"):
+    """``minimize``'s ``per_fit_args``: a tuple of numeric arrays sharing a
+    leading axis N (one row per fit). Returns ``(arrays, N)``; ``((), None)``
+    when there are none. Inputs are not copied or modified."""
+    if per_fit_args is None:
+        return (), None
+    if not isinstance(per_fit_args, (tuple, list)):
+        raise TypeError(f"{label}: per_fit_args must be a tuple of arrays (one row per fit), "
+                        f"got {type(per_fit_args).__name__}")
+    out, sizes = [], {}
+    for i, a in enumerate(per_fit_args):
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{label}: per_fit_args[{i}] must be a numeric array, got dtype {arr.dtype}")
+        if arr.ndim == 0:
+            raise ValueError(f"{label}: per_fit_args[{i}] is a scalar; each must have a leading axis "
+                             "N (one row per fit): pass common values in args")
+        sizes.setdefault(arr.shape[0], []).append(i)
+        out.append(_readonly(arr, a))
+    if len(sizes) > 1:
+        desc = ", ".join(f"per_fit_args{v} {n}" for n, v in sizes.items())
+        raise ValueError(f"{label}: per_fit_args disagree on the number of fits N (leading axis): {desc}")
+    if not out:
+        return (), None
+    N = out[0].shape[0]
+    if N == 0:
+        raise ValueError(f"{label}: per_fit_args hold no fits (N = 0)")
+    return tuple(out), N
+
+
 ROWS = 1 << 14  # rows per block of the whole-data checks (bounded temporaries)
 
 
@@ -69,6 +112,14 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
     Points with weight 0 are masked: they leave the fit and its statistics
     (``ndata``), as NaN points do under ``nan_policy="omit"``. Negative or
     non-finite weights are errors.
+
+    An independent variable of shape (m,) is shared by every fit; with
+    batched data one whose leading axis is N (``(N, m)``, or ``(N, ...)``
+    with trailing axes of any shape, e.g. a response matrix per fit
+    ``(N, nchan, nE)``) is per fit; any other shape is shared and passed to
+    the model whole (e.g. an energy grid ``(nE,)`` or one response matrix).
+    The model's output is checked against the data's shape before anything
+    compiles.
     """
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
@@ -110,11 +161,15 @@ def prepare(data, indep: dict, weights, nan_policy: str, dtype) -> ModelData:
             shared_dict[name] = arr
         elif batched and arr.shape == (B, m):
             fit_dict[name] = arr
+        elif name != "weights" and arr.ndim >= 2 and batched and arr.shape[0] == B:
+            fit_dict[name] = arr  # per fit, with the model's trailing axes
+        elif name != "weights" and arr.ndim >= 1 and mask is None:
+            shared_dict[name] = arr  # shared, of the model's own shape
         else:
             want = f"({m},) or ({B}, {m})" if batched else f"({m},)"
             raise ValueError(f"{name} has shape {arr.shape}, but data needs {want}")
     for name, arr in list(indep_fit.items()) + list(indep_shared.items()):
-        if not np.all(np.isfinite(arr[mask] if (mask is not None and arr.ndim == 2) else arr)):
+        if not np.all(np.isfinite(arr[mask] if (mask is not None and arr.shape == (B, m)) else arr)):
             raise ValueError(f"{name} contains NaN or inf")
     w = per_fit.get("weights", shared.get("weights"))
     if w is not None:

@@ -60,6 +60,10 @@ def check_parameters(params):
         if not all(hasattr(p, a) for a in ("value", "vary", "min", "max", "expr")):
             raise TypeError(f"params[{n!r}] must be a Parameter, got {type(p).__name__} "
                             "(build params with batchfit.Parameters or Model.make_params)")
+        if isinstance(p.vary, np.ndarray):
+            raise TypeError(f"parameter {n!r} vary is an array of shape {p.vary.shape}: a vary per "
+                            "dataset is only for the per-dataset parameters of shared-parameter "
+                            "groups (Model.fit(..., shared=[...])); here one vary holds for every fit")
         if not isinstance(p.vary, (bool, np.bool_)):  # an lmfit Parameter's, or one set by hand
             raise TypeError(f"parameter {n!r} vary must be True or False, got {p.vary!r:.80}")
 

@@ -41,8 +41,10 @@ def objective_residual(fcn, spec: ParamSpec, external: bool = False, est: Estima
                        stats: bool = False):
     """For ``minimize``: ``fcn(params, *args, **kws)`` returns residuals.
 
-    ``shared`` is ``(args, kws)``. With ``external=True`` theta holds the
-    external free values (used for statistics); otherwise internal ones.
+    ``shared`` is ``(args, kws)``; ``p["args"]`` (when present) holds the
+    fit's own ``per_fit_args``, passed after ``args``. With ``external=True``
+    theta holds the external free values (used for statistics); otherwise
+    internal ones.
     ``est`` a robust loss (``problem/_estimator``); ``stats``: its
     statistics form (the curvature for the covariance).
     """
@@ -50,7 +52,7 @@ def objective_residual(fcn, spec: ParamSpec, external: bool = False, est: Estima
     def resid(theta, p, shared):
         values = _external_values(spec, theta, p) if external else values_from_internal(spec, theta, p)
         args, kws = shared
-        out = jnp.ravel(fcn(values, *args, **kws))
+        out = jnp.ravel(fcn(values, *args, *p.get("args", ()), **kws))
         _check_precision(out, theta.dtype, f"objective {getattr(fcn, '__name__', repr(fcn))!r}")
         return out if est.plain else transform(est, out, stats=stats)
 

@@ -31,8 +31,13 @@ def _header(result) -> list[str]:
     ]
 
 
+def _vary_k(p, k) -> bool:
+    """Whether dataset k's copy of a per-dataset parameter varies."""
+    return bool(p.vary[..., k].all()) if isinstance(p.vary, np.ndarray) else p.vary
+
+
 def _local_param(p, k):
-    q = Parameter(f"{p.name}_{k}", float(p.value[k]), vary=p.vary, min=p.min if np.ndim(p.min) == 0
+    q = Parameter(f"{p.name}_{k}", float(p.value[k]), vary=_vary_k(p, k), min=p.min if np.ndim(p.min) == 0
                   else float(p.min[k]), max=p.max if np.ndim(p.max) == 0 else float(p.max[k]),
                   expr=p.expr)
     q.stderr = float(p.stderr[k])
@@ -56,7 +61,7 @@ def _one_group(result, show_correl, min_correl) -> str:
     out += [_var_line(n, params[n], width, params[n].vary, eb) for n in result.shared_names]
     if K <= MAX_LISTED:
         for n in result.local_names:
-            out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, params[n].vary, eb)
+            out += [_var_line(f"{n}_{k}", _local_param(params[n], k), width, _vary_k(params[n], k), eb)
                     for k in range(K)]
     else:
         rows = [(n, params[n].value) for n in result.local_names]
