@@ -174,7 +174,7 @@ def scalar_fit(fcn, spec, template, packed, per_fit, shared, B, batched, cfg, re
         spec=spec, template=template, method=cfg.method, batched=batched,
         status=status.astype(np.int32), nfev=nit, ndata=ndata, nfree=nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=C, init_vals=packed.init,
-        errorbars=ok & np.isin(status, success_codes()), residual=r, values=vals, stderr_all=stderr)
+        errorbars=ok & np.isin(status, success_codes()), residual=r, values_all=vals, stderr_all=stderr)
 
 
 def scalar_config(method, config, max_nfev, ftol, xtol, gtol, learning_rate, chunk_size, checkpoint):
