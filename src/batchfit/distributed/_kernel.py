@@ -38,13 +38,14 @@ def unpack(packed, n: int) -> dict:
     return out
 
 
-def _pack(values, stderr, covar, result):
+def pack_fields(values, stderr, covar, stats):
+    """(N, n) values and stderr, (N, n, n) covariance and the (N,) ``STATS`` -> (N, width(n))."""
     N, n = values.shape
-    status = np.asarray(result.status, dtype=float).reshape(N)
+    status = np.asarray(stats["status"], dtype=float).reshape(N)
     no_data = status == int(RESULTS.NO_DATA)
     values = np.where(no_data[:, None], np.nan, values)
     covar = np.where(no_data[:, None, None], np.nan, covar)
-    stats = [status] + [np.asarray(getattr(result, k), dtype=float).reshape(N) for k in STATS[1:]]
+    stats = [status] + [np.asarray(stats[k], dtype=float).reshape(N) for k in STATS[1:]]
     return np.concatenate([values, stderr, covar.reshape(N, n * n), np.stack(stats, axis=1)], axis=1)
 
 
@@ -67,11 +68,11 @@ def fit_block(func, names, y, x, p0, lb, ub, *, skipna=True, kwargs=None):
         if isinstance(func, Model):
             params = func.make_params()
             for j, nm in enumerate(names):
-                params[nm].set(value=_col(p0[:, j]), min=_col(lb[:, j]), max=_col(ub[:, j]))
+                params[nm].set(value=column(p0[:, j]), min=column(lb[:, j]), max=column(ub[:, j]))
             kwargs.setdefault("nan_policy", "omit" if skipna else "propagate")
             res = func.fit(y, params, **x, **kwargs)
             values = np.stack([np.asarray(res.params[nm].value, float) for nm in names], axis=1)
-            stderr = np.stack([_float(res.params[nm].stderr, len(y)) for nm in names], axis=1)
+            stderr = np.stack([as_float(res.params[nm].stderr, len(y)) for nm in names], axis=1)
             covar = _model_covar(res, names, len(y))
         else:
             popt, pcov, info, _, _ = curve_fit(
@@ -79,17 +80,20 @@ def fit_block(func, names, y, x, p0, lb, ub, *, skipna=True, kwargs=None):
                 nan_policy="omit" if skipna else None, **kwargs)
             res = info["result"]
             values, covar = popt, pcov
-            stderr = np.stack([_float(res.params[nm].stderr, len(y)) for nm in names], axis=1)
-    return _pack(values.reshape(len(y), n), stderr.reshape(len(y), n), covar.reshape(len(y), n, n), res)
+            stderr = np.stack([as_float(res.params[nm].stderr, len(y)) for nm in names], axis=1)
+    N = len(y)
+    return pack_fields(values.reshape(N, n), stderr.reshape(N, n), covar.reshape(N, n, n),
+                       {k: getattr(res, k) for k in STATS})
 
 
-def _col(a):
+def column(a):
     """A column of per-fit values: a scalar when all are equal (fewer per-fit arrays)."""
     a = np.asarray(a, dtype=float)
-    return float(a[0]) if a.size and np.all((a == a[0]) | (np.isnan(a) & np.isnan(a[0]))) else a
+    first = a.flat[0] if a.size else np.nan
+    return float(first) if a.size and np.all((a == first) | (np.isnan(a) & np.isnan(first))) else a
 
 
-def _float(a, N):
+def as_float(a, N):
     return np.broadcast_to(np.asarray(np.nan if a is None else a, dtype=float), (N,))
 
 

@@ -16,9 +16,10 @@ import numpy as np
 import xarray as xr
 
 from ..distributed._kernel import fit_block, unpack, width
+from ..distributed._names import param_names_of
 from ..fitting._model import Model
-from ._args import fit_coords, param_names_of, starts_and_bounds
-from ._groups import fit_group_block, group_dims
+from ._args import fit_coords, starts_and_bounds
+from ._groups import expand, fit_group_block, group_dims
 
 OUT = "__batchfit_out"
 
@@ -66,8 +67,8 @@ def curvefit(obj, coords, func, reduce_dims=None, skipna=True, p0=None, bounds=N
         obj = obj.chunk({d: -1 for d in core})
     params = [starts[p] for p in names] + [lower[p] for p in names] + [upper[p] for p in names]
     if groups:
-        params = [p.transpose(*[d for d in p.dims if d not in groups], *[d for d in groups if d in p.dims])
-                  if isinstance(p, xr.DataArray) else p for p in params]
+        coords_ = [expand(c, obj, groups) for c in coords_]
+        params = [expand(p, obj, groups) if isinstance(p, xr.DataArray) else p for p in params]
 
     def block(y, *rest):
         return _fit(func, names, y, rest[:k], rest[k:], len(core), len(groups), skipna, kwargs,
@@ -75,8 +76,8 @@ def curvefit(obj, coords, func, reduce_dims=None, skipna=True, p0=None, bounds=N
 
     packed = xr.apply_ufunc(
         block, obj, *coords_, *params,
-        input_core_dims=[core] * (1 + k) + [[d for d in groups if isinstance(p, xr.DataArray)
-                                             and d in p.dims] for p in params],
+        input_core_dims=[core] * (1 + k) + [groups if isinstance(p, xr.DataArray) else []
+                                            for p in params],
         output_core_dims=[list(groups) + [OUT]], exclude_dims=set(reduce),
         dask="parallelized", output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {OUT: width(n)}})

@@ -53,34 +53,6 @@ def fit_coords(obj, coords, reduce_dims):
     return out, reduce, preserved
 
 
-def param_names_of(func, param_names):
-    """The fit parameters' names: ``param_names``, a Model's, or func's signature after x."""
-    if isinstance(func, Model):
-        names = list(param_names) if param_names else list(func.param_names)
-        unknown = [p for p in names if p not in func.param_names]
-        if unknown:
-            raise ValueError(f"batchfit curvefit: param_names {unknown} are not parameters of "
-                             f"{func!r}")
-        return names, {}
-    if not callable(func):
-        raise TypeError(f"batchfit curvefit: func must be callable or a batchfit Model, got "
-                        f"{type(func).__name__}")
-    try:
-        args = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        if not param_names:
-            raise ValueError("batchfit curvefit: func's signature cannot be read; pass param_names") from None
-        args = {}
-    if param_names:
-        return list(param_names), args
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in args.values()):
-        raise ValueError("batchfit curvefit: func takes variable arguments: pass param_names")
-    names = list(args)[1:]
-    if not names:
-        raise ValueError("batchfit curvefit: func takes no parameters after its independent variable")
-    return names, args
-
-
 def starts_and_bounds(func, names, args, p0, bounds, preserved):
     """Per-parameter start, lower and upper bound (scalars or DataArrays), xarray's priority:
     p0, then func's default (a Model's make_params), then scipy's feasible start."""
