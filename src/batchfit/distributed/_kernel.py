@@ -22,6 +22,25 @@ from ..fitting._model import Model
 from ..solver import RESULTS
 
 STATS = ("status", "chisqr", "redchi", "nfev")
+_SEEN: dict = {}  # pickled function -> the first such object in this process
+
+
+def canonical(func):
+    """The first object in this process equal to ``func`` in pickled form.
+
+    Every dask task deserializes its function anew; batchfit's compiled code
+    is keyed on the function object, so without this each chunk would trace
+    and compile again (about 2 s a chunk). Keyed by cloudpickle's bytes.
+    """
+    try:
+        import cloudpickle
+
+        key = cloudpickle.dumps(func)
+    except Exception:  # no cloudpickle (no dask), or an unpicklable object: use it as it is
+        return func
+    if len(_SEEN) >= 64:
+        _SEEN.clear()
+    return _SEEN.setdefault(key, func)
 
 
 def width(n: int) -> int:
@@ -62,6 +81,7 @@ def fit_block(func, names, y, x, p0, lb, ub, *, skipna=True, kwargs=None):
       kwargs: passed on to :func:`batchfit.curve_fit` or :meth:`batchfit.Model.fit`.
     """
     kwargs = dict(kwargs or {})
+    func = canonical(func)
     n = len(names)
     with warnings.catch_warnings():  # a failed fit is reported by its status, not a warning
         warnings.simplefilter("ignore", OptimizeWarning)

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ..distributed._kernel import STATS, as_float, column, pack_fields
+from ..distributed._kernel import STATS, as_float, canonical, column, pack_fields
 from ..fitting._curve_fit import OptimizeWarning
 from ..fitting._model import Model
 from ..groups._layout import local_name
@@ -49,6 +49,7 @@ def expand(a, obj, dims):
 def fit_group_block(model, names, y, coords, params, batch, ncore, ngroup, skipna, kwargs, shared):
     """One block (*G, *S, *core) -> (*G, *S, width): G groups of K = prod(S) datasets."""
     shared = [shared] if isinstance(shared, str) else list(shared)
+    model = canonical(model)
     S = y.shape[len(batch):len(batch) + ngroup]
     G, K = int(np.prod(batch, dtype=int)), int(np.prod(S, dtype=int))
     y3 = np.asarray(y).reshape(G, K, -1)
