@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import batchfit as bf
-import batchfit.xarray  # noqa: F401
+import batchfit.xarray
 from batchfit import RESULTS
 from batchfit.distributed import fit_dask
 

@@ -10,7 +10,7 @@ import xarray as xr
 from checks import raises
 
 import batchfit as bf
-import batchfit.xarray  # noqa: F401  (registers the accessor)
+import batchfit.xarray
 from batchfit import RESULTS
 
 TIGHT = {"ftol": 1e-14, "xtol": 1e-14, "gtol": 1e-14, "maxfev": 10_000}

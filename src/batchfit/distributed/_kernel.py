@@ -13,6 +13,8 @@ covariance, as xarray's ``curvefit`` gives it, and keeps its ``NO_DATA`` status.
 
 from __future__ import annotations
 
+import pickle
+import threading
 import warnings
 
 import numpy as np
@@ -23,6 +25,10 @@ from ..solver import RESULTS
 
 STATS = ("status", "chisqr", "redchi", "nfev")
 _SEEN: dict = {}  # pickled function -> the first such object in this process
+# warnings.catch_warnings is process-wide, not per thread: under dask's threaded scheduler two
+# blocks' contexts would interleave and leak the filter. One block fits at a time per process
+# (batchfit already spreads one batch over every core with its own threads).
+ONE_AT_A_TIME = threading.Lock()
 
 
 def canonical(func):
@@ -36,7 +42,7 @@ def canonical(func):
         import cloudpickle
 
         key = cloudpickle.dumps(func)
-    except Exception:  # no cloudpickle (no dask), or an unpicklable object: use it as it is
+    except (ImportError, TypeError, AttributeError, pickle.PicklingError):  # no cloudpickle (no dask), or an unpicklable object: use it as it is
         return func
     if len(_SEEN) >= 64:
         _SEEN.clear()
@@ -83,7 +89,7 @@ def fit_block(func, names, y, x, p0, lb, ub, *, skipna=True, kwargs=None):
     kwargs = dict(kwargs or {})
     func = canonical(func)
     n = len(names)
-    with warnings.catch_warnings():  # a failed fit is reported by its status, not a warning
+    with ONE_AT_A_TIME, warnings.catch_warnings():  # a failed fit is reported by its status
         warnings.simplefilter("ignore", OptimizeWarning)
         if isinstance(func, Model):
             params = func.make_params()

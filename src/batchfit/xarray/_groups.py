@@ -15,7 +15,14 @@ import warnings
 
 import numpy as np
 
-from ..distributed._kernel import STATS, as_float, canonical, column, pack_fields
+from ..distributed._kernel import (
+    ONE_AT_A_TIME,
+    STATS,
+    as_float,
+    canonical,
+    column,
+    pack_fields,
+)
 from ..fitting._curve_fit import OptimizeWarning
 from ..fitting._model import Model
 from ..groups._layout import local_name
@@ -78,7 +85,7 @@ def fit_group_block(model, names, y, coords, params, batch, ncore, ngroup, skipn
         pars[nm].set(value=column(cols[0]), min=column(cols[1]), max=column(cols[2]))
     opts = dict(kwargs or {})
     opts.setdefault("nan_policy", "omit" if skipna else "propagate")
-    with warnings.catch_warnings():
+    with ONE_AT_A_TIME, warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)
         res = model.fit(y3, pars, shared=shared, **indep, **opts)
     N = G * K
