@@ -99,3 +99,23 @@ def test_local_cluster_two_processes_equals_in_memory():
     np.testing.assert_allclose(cov / scale(cov_ref), cov_ref / scale(cov_ref), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(got_xr.curvefit_status.values, mem_xr.curvefit_status.values)
     np.testing.assert_allclose(got_xr.curvefit_coefficients.values.reshape(64, 4), mem[0], rtol=1e-12, atol=1e-300)
+
+
+def test_fit_dask_bad_input_raises_before_any_task(no_solve):
+    from checks import raises
+
+    x, y = w1_data(8)
+    Y = da.from_array(y, chunks=(4, -1))
+    gauss = make_gauss()
+    with raises(ValueError, "ydata must have shape (N, m)", "(8, 60, 1)"):
+        fit_dask(gauss, Y[..., None], x)
+    with raises(ValueError, "independent variable 'x' has shape (59,)", "m = 60"):
+        fit_dask(gauss, Y, x[:-1])
+    with raises(ValueError, "p0 has shape (3,)", "(4,)"):
+        fit_dask(gauss, Y, x, p0=[1, 0, 1])
+    with raises(ValueError, "p0 has shape (7, 4)", "(8, 4)"):
+        fit_dask(gauss, Y, x, p0=np.ones((7, 4)))
+    with raises(ValueError, "bounds of 'sig'", "below upper"):
+        fit_dask(gauss, Y, x, bounds=([0, -1, 2, -1], [9, 1, 1, 1]))
+    with raises(ValueError, "independent variable(s) ['t']"):
+        fit_dask(bf.Model(lambda t, a: a * t, independent_vars=["t"]), Y, {"x": x})

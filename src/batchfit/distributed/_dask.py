@@ -60,6 +60,7 @@ def fit_dask(func, ydata, x, p0=None, bounds=None, *, param_names=None, skipna=T
         raise ValueError(f"fit_dask: ydata must have shape (N, m), got {ydata.shape}")
     names, args = param_names_of(func, param_names)
     n = len(names)
+    x = _indep(func, x, ydata.shape[1])
     y = ydata.rechunk({1: -1})
     rows = y.chunks[0]
     lb, ub = _bounds(func, names, bounds)
@@ -85,6 +86,28 @@ def _block(y, start, *, fn, names, x, lb, ub, skipna, kwargs, p0=None):
     p = np.broadcast_to(np.asarray(start if start is not None else p0, dtype=float), (N, n))
     return fit_block(fn, names, np.asarray(y), x, p, np.broadcast_to(lb, (N, n)),
                      np.broadcast_to(ub, (N, n)), skipna=skipna, kwargs=kwargs)
+
+
+def _indep(func, x, m):
+    """Check the independent variable(s) against the m points, before any task runs."""
+    if isinstance(func, Model):
+        if not isinstance(x, dict):
+            if len(func.independent_vars) != 1:
+                raise TypeError(f"fit_dask: {func!r} has independent variables {func.independent_vars}: "
+                                "pass x as a dict of them")
+            x = {func.independent_vars[0]: x}
+        missing = [v for v in func.independent_vars if v not in x]
+        if missing:
+            raise ValueError(f"fit_dask: independent variable(s) {missing} of {func!r} not given in x")
+        items = x.items()
+    else:
+        items = [("x", x)]
+    for name, v in items:
+        v = np.asarray(v)
+        if v.ndim == 0 or v.shape[-1] != m:
+            raise ValueError(f"fit_dask: independent variable {name!r} has shape {v.shape}; its last axis "
+                             f"must have the m = {m} points of ydata; it is shared by every fit")
+    return x
 
 
 def _bounds(func, names, bounds):
