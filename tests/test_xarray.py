@@ -197,3 +197,20 @@ def test_bad_input_raises_before_any_fit(no_solve):
         da.batchfit.curvefit("t", decay, errors="warn")
     with pytest.raises(ValueError, match="no argument of `coords` is a dimension"):
         da.batchfit.curvefit(xr.DataArray(np.arange(3.0), dims="other"), decay)
+
+
+def test_benchmark_row_smoke():
+    """`python -m benchmarks --workload xarray` on a tiny cube: the record's numbers are sane."""
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+    try:
+        from benchmarks import ecosystem
+    finally:
+        sys.path.pop(0)
+    (rec,) = ecosystem.run_xarray((2, 3, 50), cap=3, repeats=1, log=lambda msg: None)
+    assert rec["N"] == 6 and rec["xarray_pixels_run"] == 3 and rec["extrapolated"]
+    assert rec["n_compared"] == 3 and rec["agreement_max_stderr"] < 1e-2
+    assert rec["batchfit_frac_success"] == 1.0 and rec["speedup"] > 0
+    assert "| xarray curvefit, W1 cube 2x3x50 | 6 fits |" in ecosystem.markdown([rec])
