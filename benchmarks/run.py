@@ -5,6 +5,7 @@
     python -m benchmarks --workload W5 --points 1e5,1e6 --linear-solver qr,cholesky
     python -m benchmarks --workload W4 --global-sizes 1e4,1e5   # global fit vs scipy sparse TRF
     python -m benchmarks --workload cold --repeats 5  # use case 1 in fresh processes vs lmfit
+    python -m benchmarks --workload xarray,dask --n 1e5   # da.batchfit.curvefit vs xarray; dask + Zarr
     python -m batchfit bench ...                  # the same, from the installed package
 
 Writes one JSON record per (workload, size, dtype, system), ``results.json`` (all records of
@@ -32,6 +33,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, os.path.dirname(HERE))
 from benchmarks import peers as peers_mod  # noqa: E402
 from benchmarks import cold as cold_mod  # noqa: E402
+from benchmarks import ecosystem  # noqa: E402
 from benchmarks import global_fit  # noqa: E402
 from benchmarks import workloads  # noqa: E402
 
@@ -530,7 +532,7 @@ def no_persistent_cache():
 
 def main(argv=None):
     no_persistent_cache()
-    names = list(workloads.REGISTRY) + ["W4", "cold"]
+    names = list(workloads.REGISTRY) + ["W4", "cold", "xarray", "dask"]
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workload", default="W1",
@@ -559,6 +561,13 @@ def main(argv=None):
     ap.add_argument("--devices", type=int, default=None,
                     help="batchfit's LMConfig(devices=k): the first k local devices (default: all)")
     ap.add_argument("--seed", type=int, default=None, help="override the per-workload seeds")
+    ap.add_argument("--cube", default="128x128x200",
+                    help="xarray workload: the cube's shape, rows x columns x points (default 128x128x200)")
+    ap.add_argument("--xarray-cap", type=int, default=1024,
+                    help="xarray workload: pixels xarray's own curvefit runs (its time is extrapolated)")
+    ap.add_argument("--n", default="1e6", help="dask workload: number of W1 fits in the Zarr store")
+    ap.add_argument("--dask-workers", type=int, default=2, help="dask workload: LocalCluster worker processes")
+    ap.add_argument("--dask-chunk", type=int, default=50_000, help="dask workload: fits per Zarr/dask chunk")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args(argv)
 
@@ -575,7 +584,7 @@ def main(argv=None):
     except ValueError as err:
         ap.error(str(err))
     plan = []
-    for w in [w for w in wls if w not in ("W4", "cold")]:
+    for w in [w for w in wls if w not in ("W4", "cold", "xarray", "dask")]:
         spec = workloads.REGISTRY[w]
         chosen = (sizes if spec.size_name == "N" else points)[w] or list(spec.sizes)
         plan += [(w, n) for n in chosen]
@@ -629,6 +638,24 @@ def main(argv=None):
             json.dump(recs, fh, indent=1, default=float)
         records += recs
         md += "\n" + cold_mod.markdown(recs)
+    eco = []
+    if "xarray" in wls:
+        try:
+            cube = tuple(int(v) for v in args.cube.lower().split("x"))
+        except ValueError:
+            ap.error(f"--cube: rows x columns x points, e.g. 128x128x200, got {args.cube!r}")
+        if len(cube) != 3:
+            ap.error(f"--cube: three sizes, got {args.cube!r}")
+        eco += ecosystem.run_xarray(cube, args.xarray_cap, args.repeats, log)
+    if "dask" in wls:
+        eco += ecosystem.run_dask(int(float(args.n)), args.dask_workers, args.dask_chunk, log)
+    for rec in eco:
+        rec.update(machine=machine, timestamp=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
+        with open(os.path.join(args.out, f"{rec['workload']}_N{rec['N']}.json"), "w") as fh:
+            json.dump(rec, fh, indent=1, default=float)
+    if eco:
+        records += eco
+        md += "\n" + ecosystem.markdown(eco)
     with open(os.path.join(args.out, "results.json"), "w") as fh:
         json.dump(records, fh, indent=1, default=float)
     with open(os.path.join(args.out, "results.md"), "w") as fh:

@@ -7,6 +7,7 @@ Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 
 from . import _cache as _cache  # persistent compilation cache policy
 from . import data as data
+from . import distributed as distributed
 from . import models as models
 from ._version import __version__
 from .engine._chunked import CheckpointError
