@@ -81,8 +81,7 @@ def test_lineshape_values_equal_lmfit(name, i):
 
 
 # shapes with special functions, floors or selections in their parameters
-GRAD_SHAPES = ["pearson4", "pearson7", "students_t", "expgaussian", "dho", "lognormal", "bose",
-               "skewed_voigt"]
+GRAD_SHAPES = ["pearson4", "expgaussian", "dho", "lognormal", "bose"]
 
 
 @pytest.mark.parametrize("name", GRAD_SHAPES)
@@ -115,12 +114,13 @@ def test_expgaussian_large_arguments_stay_finite():
     kw = dict(amplitude=1.0, center=0.0, sigma=0.5, gamma=20.0)
     with np.errstate(all="ignore"):
         ref = LL.expgaussian(x, **kw)
-    got = np.asarray(lineshapes.expgaussian(x, **kw))
+    fn, kw = _jit("expgaussian", kw)
+    got = np.asarray(fn(x, **kw))
     assert np.all(np.isnan(ref[:2])) and np.all(np.isfinite(got))
     assert np.all(got >= 0) and np.all(got < 1e-300)
     # where lmfit's overflow is not reached both agree
     x = np.linspace(-3, 3, 13)
-    np.testing.assert_allclose(lineshapes.expgaussian(x, **kw), LL.expgaussian(x, **kw), rtol=1e-11)
+    np.testing.assert_allclose(fn(x, **kw), LL.expgaussian(x, **kw), rtol=1e-11)
 
 
 def test_complex_loggamma_real_part_equals_scipy():
