@@ -132,6 +132,28 @@ def test_complex_loggamma_real_part_equals_scipy():
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-13)
 
 
+def test_special_functions_in_tie_expressions_equal_scipy():
+    """lmfit's special functions of derived parameters, in jnp and on the host
+    (xp=numpy, float64 whatever JAX's x64 setting)."""
+    import scipy.special as sp
+
+    from batchfit.params._expr import evaluate, parse
+    a, b = np.array([0.3, 1.7, 4.0, 25.0]), np.array([0.2, -1.1, 3.0, 40.0])
+    cases = {"gamfcn(a)": sp.gamma(a), "loggammafcn(a)": sp.gammaln(a), "betalnfnc(a, 0.5)": sp.betaln(a, 0.5),
+             "loggamma_re(a, b)": sp.loggamma(a + 1j * b).real, "erf(b)": sp.erf(b), "erfc(b)": sp.erfc(b),
+             "erfcx(b)": sp.erfcx(b), "log1p(b / 2)": np.log1p(b / 2)}
+    for expr, ref in cases.items():
+        tree, _ = parse(expr)
+        for xp in (jnp, np):
+            got = np.asarray(evaluate(tree, {"a": a, "b": b}, xp=xp))
+            np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14, err_msg=f"{expr} {xp.__name__}")
+    with jax.enable_x64(False):  # host evaluation stays float64
+        tree, _ = parse("gamfcn(a)")
+        got = evaluate(tree, {"a": a}, xp=np)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, sp.gamma(a), rtol=1e-12)
+
+
 @pytest.mark.parametrize("nk", [4, 7, 12])
 def test_bspline_equals_splev(nk):
     rng = np.random.default_rng(nk)
