@@ -322,3 +322,40 @@ def test_fit_from_lmfit_guess_reaches_lmfit(key):
                 assert s == pytest.approx(se_ref[n], rel=1e-3), n
             else:
                 assert s == pytest.approx(p.stderr, rel=1e-2), n
+
+
+# -- ExpressionModel ---------------------------------------------------------
+
+def test_expression_model_names_values_and_fit_equal_lmfit():
+    expr = "amp * exp(-(x - cen)**2 / (2 * wid**2)) + off + slope * x + 0 * sqrt(pi)"
+    b, lm = M.ExpressionModel(expr), LM.ExpressionModel(expr)
+    assert b.param_names == lm.param_names == ["amp", "cen", "wid", "off", "slope"]
+    assert b.independent_vars == ["x"]
+    truth = dict(amp=2.0, cen=0.3, wid=0.8, off=0.5, slope=-0.1)
+    np.testing.assert_allclose(b.eval(x=X, **truth), lm.eval(x=X, **truth), rtol=1e-14)
+    rng = np.random.default_rng(3)
+    data = lm.eval(x=X, **truth) + rng.normal(0, 0.02, X.size)
+    start = dict(amp=1.5, cen=0.0, wid=1.0, off=0.3, slope=0.0)
+    ref = lm.fit(data, lm.make_params(**start), x=X, fit_kws=dict(xtol=1e-14, ftol=1e-14, gtol=1e-14))
+    res = b.fit(data, b.make_params(**start), x=X)
+    assert bool(res.success)
+    se_ref = _stderr_ref(lambda: lm, ref, X)
+    for n, p in ref.params.items():
+        assert abs(float(res.params[n].value) - p.value) <= 1e-3 * p.stderr, n
+        assert float(res.params[n].stderr) == pytest.approx(se_ref[n], rel=1e-3), n
+
+
+def test_expression_model_independent_vars_and_errors():
+    m = M.ExpressionModel("a * t + b * sin(t)", independent_vars=["t"])
+    assert m.param_names == ["a", "b"] and m.independent_vars == ["t"]
+    np.testing.assert_allclose(m.eval(t=X, a=2.0, b=0.5), 2 * X + 0.5 * np.sin(X), rtol=1e-14)
+    with pytest.raises(ValueError, match="no independent variable"):
+        M.ExpressionModel("a * t")
+    with pytest.raises(ValueError, match="independent variable.*y.*not found"):
+        M.ExpressionModel("a * x", independent_vars=["y"])
+    with pytest.raises(ValueError, match="prefix"):
+        M.ExpressionModel("a * x", prefix="p_")
+    with pytest.raises(ValueError, match="unknown function"):
+        M.ExpressionModel("__import__('os').getcwd() * x")
+    with pytest.raises(ValueError, match="not allowed"):
+        M.ExpressionModel("x.real * a")
