@@ -93,7 +93,15 @@ def test_cli_shared_json_is_read_by_load_result(tmp_path, capsys):
     assert code == 0, err
     back = bf.load_result(tmp_path / "g.json")
     assert isinstance(back, bf.GroupFitResult) and back.shared_names == ["sigma"] and back.success
+    assert back.fit_report() == bf.fit_report(back)
     model = bf.models.GaussianModel()
     direct = model.fit(y, back.params.copy(), x=X, shared=["sigma"])  # from the fitted values: stays
     np.testing.assert_allclose(back.params["sigma"].value, direct.params["sigma"].value, rtol=1e-9)
     np.testing.assert_allclose(back.params["center"].value, direct.params["center"].value, rtol=1e-9, atol=1e-12)
+    full = model.fit(y, model.make_params(amplitude=1, center=0, sigma=0.8), x=X, shared=["sigma"])
+    full.save(tmp_path / "full.json")
+    again = bf.load_result(tmp_path / "full.json")
+    for r in (full, again):
+        assert {"fwhm", "height"} <= set(r.values)  # lmfit: values has every parameter,
+        assert sorted(r.best_values) == ["amplitude", "center", "sigma"]  # best_values the arguments only
+    np.testing.assert_array_equal(again.values["fwhm"], full.values["fwhm"])

@@ -146,11 +146,26 @@ class GroupFitResult(StatusView):
         return self._stats["status"]
 
     @property
-    def best_values(self) -> dict:
+    def values(self) -> dict:
+        """Name -> fitted value of every parameter (tied ones included), as lmfit."""
         return {n: self._get(v) for n, v in self._values.items()}
 
+    @property
+    def best_values(self) -> dict:
+        """The model function's arguments only (derived parameters left out), as lmfit."""
+        names = getattr(self.extras.get("model"), "param_names", None) or self.extras.get("model_param_names")
+        if names is None:
+            names = [n for n in self._values if self._template[n].expr is None]
+        return {n: v for n, v in self.values.items() if n in names}
+
     def valuesdict(self) -> dict:
-        return self.best_values
+        return self.values
+
+    def fit_report(self, **kwargs) -> str:
+        """The text report (see :func:`batchfit.fit_report`)."""
+        from ..report._text import fit_report
+
+        return fit_report(self, **kwargs)
 
     @property
     def params(self) -> Parameters:
