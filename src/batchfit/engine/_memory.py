@@ -100,7 +100,9 @@ def device_memory_bytes(devices) -> int | None:
 def bytes_per_fit(per_fit, B: int, m: int, n: int, itemsize: int) -> int:
     """Estimated peak bytes one fit needs while a batch is solved."""
     data = sum(int(np.asarray(a).nbytes) for a in jax.tree_util.tree_leaves(per_fit)) // max(B, 1)
-    work = itemsize * ((n + 3) * m + n * n + 6 * n + 8)
+    # the LM state (n^2 + 6n + 8 numbers) is held three times: running, the
+    # start and a first run kept for a restart (solver/_restart.py)
+    work = itemsize * ((n + 3) * m + 3 * (n * n + 6 * n + 8))
     return int(SAFETY * (work + data))
 
 
