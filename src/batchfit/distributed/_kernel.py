@@ -19,7 +19,8 @@ import warnings
 
 import numpy as np
 
-from ..fitting._curve_fit import OptimizeWarning, curve_fit
+from ..fitting._curve_fit import curve_fit
+from ..fitting._curve_fit_out import OptimizeWarning
 from ..fitting._model import Model
 from ..solver import RESULTS
 
