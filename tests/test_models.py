@@ -3,7 +3,6 @@
 import operator
 
 import jax
-import lmfit
 import lmfit.models as LM
 import numpy as np
 import pytest

@@ -23,7 +23,7 @@ from ..distributed._kernel import (
     column,
     pack_fields,
 )
-from ..fitting._curve_fit import OptimizeWarning
+from ..fitting._curve_fit_out import OptimizeWarning
 from ..fitting._model import Model
 from ..groups._layout import local_name
 
