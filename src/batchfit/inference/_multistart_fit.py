@@ -125,7 +125,7 @@ def group_multistart(model, data, params, weights, n_starts, seed, indep, fit_kw
     grouped = arr.ndim == 3
     G, K = (arr.shape[0], arr.shape[1]) if grouped else (1, arr.shape[0])
     shared = tuple(fit_kwargs["shared"])
-    free = [n for n, p in params.items() if p.vary and p.expr is None]
+    free = [n for n, p in params.items() if np.any(p.vary) and p.expr is None]
     big = _group_params(params, free, shared, G, K, k, seed)
 
     def rep(a):

@@ -163,7 +163,7 @@ class Parameter(NumberLike):
     @vary.setter
     def vary(self, v):
         self._vary = _as_vary(v, self.name)
-        if self._vary and getattr(self, "_expr", None) is not None:
+        if not isinstance(self._vary, np.ndarray) and self._vary and getattr(self, "_expr", None) is not None:
             self._expr = None  # lmfit: vary=True removes a tie
 
     @property

@@ -263,7 +263,7 @@ def _same(a, b):
 def _same_parameter(p, q):
     if not all(hasattr(q, a) for a in ("value", "min", "max", "vary", "expr")):
         return False
-    return (p.name == q.name and bool(p.vary) == bool(q.vary) and (p.expr or None) == (q.expr or None)
+    return (p.name == q.name and _same(p.vary, q.vary) and (p.expr or None) == (q.expr or None)
             and all(_same(getattr(p, a), getattr(q, a, None)) for a in ("value", "min", "max", "stderr")))
 
 
