@@ -127,8 +127,11 @@ def test_single_minimize_round_trip(tmp_path, ext):
     res = bf.minimize(lambda p, x, y: p["a"] * jnp.exp(-p["k"] * x) - y, p, args=(x, y))
     res.save(tmp_path / f"m.{ext}")
     back = bf.load_result(tmp_path / f"m.{ext}")
-    assert not back.batched and back.extras == res.extras == {"nan_policy": "raise", "scale_covar": True,
-                                                            "max_nfev": None}
+    # everything but the in-memory refit handle (the problem conf_interval refits; not data) is saved
+    assert "refit" in res.extras and "refit" not in back.extras
+    kept = {k: v for k, v in res.extras.items() if k != "refit"}
+    assert not back.batched and back.extras == kept == {"nan_policy": "raise", "scale_covar": True,
+                                                        "max_nfev": None}
     _same_result(res, back)
     assert back.params["k"].value == pytest.approx(1.3, rel=0.05)
 

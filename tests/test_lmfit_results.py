@@ -81,7 +81,7 @@ def test_fits_rsquared_userkws_model_and_eval(both):
                                          rel=1e-13)
     assert list(res.userkws) == list(lr.userkws) == ["x"]
     np.testing.assert_array_equal(res.userkws["x"], lr.userkws["x"])
-    assert isinstance(res.model, bf.Model) and res.model.name == lr.model._name == "decay"
+    assert isinstance(res.model, bf.Model) and res.model.name == lr.model.name == "Model(decay)"
     xn = np.linspace(0, 5, 7)
     np.testing.assert_allclose(res.eval(x=xn), lr.eval(x=xn), rtol=0, atol=near)
     np.testing.assert_allclose(res.eval(x=xn), decay_np(xn, **res.best_values), rtol=1e-13)

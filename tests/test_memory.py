@@ -50,7 +50,7 @@ def test_cpu_chunk_is_capped_and_env_budget(monkeypatch):
 def test_bytes_per_fit_closed_form():
     per_fit = {"y": np.zeros((10, 100)), "w": np.zeros((10, 100), np.float32)}
     got = _memory.bytes_per_fit(per_fit, 10, m=100, n=4, itemsize=8)
-    work = 8 * (7 * 100 + 16 + 24 + 8)
+    work = 8 * (7 * 100 + 3 * (16 + 24 + 8))  # the LM state three times: running, start, first run
     assert got == int(_memory.SAFETY * (work + 800 + 400))
 
 

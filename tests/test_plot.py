@@ -55,7 +55,7 @@ def test_single_fit_panels_data_fit_init_and_residual(batch, tmp_path):
     assert len(fig.axes) == 2
     top, bottom = fig.axes
     assert (top.get_ylabel(), bottom.get_ylabel(), bottom.get_xlabel()) == ("y", "residual", "x")
-    assert top.get_title() == "decay"
+    assert top.get_title() == "Model(decay)"  # lmfit's model name
     labels = [t.get_text() for t in top.get_legend().get_texts()]
     assert sorted(labels) == ["best fit", "data", "init fit"]
     # data with error bars 1/weights
@@ -144,7 +144,7 @@ def test_loaded_result_plots_like_the_original(batch, tmp_path):
     back = bf.load_result(tmp_path / "b.npz")
     fig = back[7].plot()
     top = fig.axes[0]
-    assert top.get_title() == "decay"  # the model's name is kept, the model is not
+    assert top.get_title() == "Model(decay)"  # lmfit's model name is kept, the model is not
     assert sorted(t.get_text() for t in top.get_legend().get_texts()) == ["best fit", "data"]
     np.testing.assert_array_equal(_line(top, "best fit").get_ydata(), res.best_fit[7])
 

@@ -398,7 +398,7 @@ def test_bit_identical_reruns_minimize_with_masks():
         return jnp.where(mask, p["a"] * jnp.exp(-p["k"] * x) + p["c"] - jnp.nan_to_num(y), 0.0)
 
     mask = np.isfinite(y[2])
-    runs = [bf.minimize(resid, p, args=(X, y[2], mask)) for _ in range(2)]
+    runs = [bf.minimize(resid, p, args=(X, y[2], mask), nan_policy="propagate") for _ in range(2)]
     runs += [DECAY.fit(y, DECAY.make_params(**start), x=X, nan_policy="omit") for _ in range(2)]
     for a, b in (runs[:2], runs[2:]):
         for k in ("status", "nfev", "chisqr", "covar", "values_all", "stderr_all", "residual"):

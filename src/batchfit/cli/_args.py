@@ -170,3 +170,11 @@ def build_model(spec: str):
         raise CLIError(f"--model {spec!r}: the model's independent variables are {model.independent_vars}; "
                        "the command line fits models of one variable x")
     return model
+
+
+def model_label(model) -> str:
+    """The model as the command line names it: ``gaussian``, ``gaussian+constant``."""
+    parts = getattr(model, "components", None)
+    if parts:
+        return "+".join(getattr(c, "_name", None) or c.name for c in parts)
+    return getattr(model, "_name", None) or model.name

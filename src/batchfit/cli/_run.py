@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._args import PROG, CLIError, add_parser, build_model, parse_param
+from ._args import PROG, CLIError, add_parser, build_model, model_label, parse_param
 from ._readers import _check_shapes, read_inputs
 from ._starts import starting_params
 from ._writers import _check_out, write_results
@@ -23,7 +23,7 @@ def _fit(args):
             raise CLIError("--shared: give parameter names separated by commas")
         bad = [s for s in shared if s not in model.param_names]
         if bad:
-            raise CLIError(f"--shared: model {model.name} has no parameter(s) {bad}; "
+            raise CLIError(f"--shared: model {model_label(model)} has no parameter(s) {bad}; "
                            f"it has {', '.join(model.param_names)}")
         if args.chunk_size is not None or args.checkpoint is not None:
             raise CLIError("--chunk-size and --checkpoint do not apply to --shared fits")
@@ -55,7 +55,7 @@ def _fit(args):
     try:
         res = model.fit(inp.data, params, **kw)
     except (ValueError, TypeError, OSError) as err:  # OSError: a checkpoint folder's disk full
-        raise CLIError(f"fit of model {model.name} to {inp.source}: {err}") from None
+        raise CLIError(f"fit of model {model_label(model)} to {inp.source}: {err}") from None
     elapsed = time.perf_counter() - t0
     if not args.quiet:
         from ..report._text import fit_report
@@ -63,7 +63,7 @@ def _fit(args):
         print(fit_report(res))
         what = (f"{len(res)} group(s) of {res.ndatasets} datasets" if shared is not None
                 else f"{n} dataset(s)")
-        print(f"\nfitted {what} of {inp.data.shape[-1]} points, model {model.name}, "
+        print(f"\nfitted {what} of {inp.data.shape[-1]} points, model {model_label(model)}, "
               f"in {elapsed:.2f} s; status: {res.summary_counts()}")
     if args.out is not None:
         desc = write_results(res, args.out, inp.labels)

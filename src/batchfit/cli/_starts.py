@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import CLIError
+from ._args import CLIError, model_label
 from ._readers import Inputs
 
 
@@ -33,11 +33,11 @@ def _robust_guess(model, data2, x2):
     need = max(3, len(model.param_names) + 1)
     ok = finite.sum(axis=1) >= need
     if not ok.any():
-        raise CLIError(f"guess for model {model.name}: no dataset has {need} finite points")
+        raise CLIError(f"guess for model {model_label(model)}: no dataset has {need} finite points")
     try:
         sub = _guess(model, data2[ok], x2 if x2.ndim == 1 else x2[ok])
     except ValueError as err:
-        raise CLIError(f"guess for model {model.name}: {err}") from None
+        raise CLIError(f"guess for model {model_label(model)}: {err}") from None
     n = data2.shape[0]
     for p in sub.values():
         for field in ("value", "min", "max"):
@@ -72,6 +72,8 @@ def _guess_in_blocks(model, data2, x2):
     params = parts[0]
     for name, p in params.items():
         for field in ("value", "min", "max"):
+            if field == "value" and p.expr is not None:
+                continue  # a tied value is evaluated from the others on access
             vals = [getattr(q[name], field) for q in parts]
             if not any(isinstance(v, np.ndarray) for v in vals) and len({repr(v) for v in vals}) == 1:
                 continue  # the same scalar in every block
@@ -88,7 +90,7 @@ def starting_params(model, inp: Inputs, shared, param_specs, no_guess):
     names = model._all_names()
     for name, _ in param_specs:
         if name not in names:
-            raise CLIError(f"--param {name}: model {model.name} has no parameter {name!r}; "
+            raise CLIError(f"--param {name}: model {model_label(model)} has no parameter {name!r}; "
                            f"it has {', '.join(names)}")
     if no_guess:
         params = model.make_params()

@@ -281,6 +281,11 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     start = _feasible_start(lb, ub) if start is None else _per_fit_shape(start, "p0", n, B, batched)
     params = Parameters()
     for j, nm in enumerate(names):
+        out = (start[:, j] < lb[:, j]) | (start[:, j] > ub[:, j])
+        if np.any(out):  # scipy: "x0 is infeasible"; never clipped silently
+            i = int(np.argmax(out))
+            raise ValueError(f"curve_fit: parameter {nm!r}: start value {start[i, j]:g} is outside its bounds "
+                             f"[{lb[i, j]:g}, {ub[i, j]:g}]" + (f" (fit {i})" if batched else ""))
         col = [float(a[0, j]) if np.all(a[:, j] == a[0, j]) else a[:, j] for a in (start, lb, ub)]
         params.add(nm, value=col[0], min=col[1], max=col[2])
     dt = resolve_dtype(dtype, np.asarray(ydata), np.asarray(xdata))

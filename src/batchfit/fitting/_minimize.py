@@ -226,11 +226,15 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
             "dtype": dtype, "config": config, "chunk_size": chunk_size, "checkpoint": checkpoint,
             "progress": progress, "loss": loss, "f_scale": f_scale, "per_fit_args": per_fit_args,
             "reduce_fcn": reduce_fcn, "learning_rate": learning_rate, **fit_kws})
-    if nan_policy == "raise":
-        _check_finite_args(tuple(args) + tuple(per_fit_args or ()), kws)
     objective = _omitting(fcn) if nan_policy == "omit" else fcn
     spec = make_spec(params)
     pfa, Na = per_fit_arrays(per_fit_args)
+    if nan_policy == "raise":
+        _check_finite_args(args, kws)
+        for i, a in enumerate(pfa):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"minimize: per_fit_args[{i}] contains NaN or inf; pass nan_policy='omit' "
+                                 "to drop the non-finite residuals or 'propagate' to let those fits fail")
     Bp = batch_size_of(params)
     if Na is not None and Bp is not None and Na != Bp:
         raise ValueError(f"minimize: per_fit_args hold {Na} fits but the parameter arrays have length {Bp}")

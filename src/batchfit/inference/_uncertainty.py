@@ -25,7 +25,7 @@ def _components(model):
     """lmfit's labels and callables of a model's components (``prefix`` when
     longer than one character, else the model's name)."""
     leaves = model.components if hasattr(model, "components") else [model]
-    return tuple((m.prefix if len(m.prefix) > 1 else m.name, m.eval_fn) for m in leaves)
+    return tuple((m.prefix if len(m.prefix) > 1 else m._name, m.eval_fn) for m in leaves)
 
 
 @functools.lru_cache(maxsize=128)
