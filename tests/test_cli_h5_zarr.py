@@ -17,6 +17,7 @@ import batchfit.engine._run as fit_module
 from batchfit.cli import _stream
 from batchfit.cli._run import main
 from batchfit.engine import _memory
+from checks import backed_by_memmap, gaussian_rows
 
 h5py = pytest.importorskip("h5py")
 zarr = pytest.importorskip("zarr")
@@ -28,10 +29,7 @@ X = np.linspace(-4.0, 4.0, M)
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("h5zarr")
-    rng = np.random.default_rng(2718)
-    amp, cen, sig = rng.uniform(1, 3, N), rng.uniform(-1, 1, N), rng.uniform(0.5, 1.2, N)
-    y = amp[:, None] / (sig[:, None] * np.sqrt(2 * np.pi)) * np.exp(
-        -((X - cen[:, None]) ** 2) / (2 * sig[:, None] ** 2)) + rng.normal(0, 0.02, (N, M))
+    y = gaussian_rows(X, N, seed=2718)
     with h5py.File(d / "contig.h5", "w") as f:
         f["data"] = y
         f["x"] = X
@@ -47,13 +45,6 @@ def files(tmp_path_factory):
     return d, y
 
 
-def _backed_by_memmap(a):
-    while a is not None:
-        if isinstance(a, np.memmap):
-            return True
-        a = getattr(a, "base", None)
-    return False
-
 
 @pytest.fixture
 def spy(monkeypatch):
@@ -62,7 +53,7 @@ def spy(monkeypatch):
 
     def run(*args, **kwargs):
         y_chunk = (kwargs["per_fit"] if "per_fit" in kwargs else args[5])["data"]["y"]
-        seen.append((int(kwargs["B"]) if "B" in kwargs else int(args[8]), _backed_by_memmap(y_chunk)))
+        seen.append((int(kwargs["B"]) if "B" in kwargs else int(args[8]), backed_by_memmap(y_chunk)))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fit_module, "run", run)
@@ -112,7 +103,7 @@ def test_contiguous_hdf5_maps_the_file_itself_and_compressed_data_spools(files):
     np.testing.assert_array_equal(a, y)
     with h5py.File(d / "packed.h5", "r") as f:
         b = _stream.h5_array(f, "spectra/counts", str(d / "packed.h5"))
-    assert _backed_by_memmap(b) and not b.flags.writeable and b.filename.startswith(_stream._spool_dir())
+    assert backed_by_memmap(b) and not b.flags.writeable and b.filename.startswith(_stream._spool_dir())
     np.testing.assert_array_equal(b, y)
     assert _stream.zarr_names(str(d / "store.zarr")) == ["data", "x"]
 

@@ -15,6 +15,7 @@ import batchfit as bf
 import batchfit.engine._run as fit_module
 from batchfit.cli._run import main
 from batchfit.engine import _memory
+from checks import backed_by_memmap, gaussian_rows
 
 M, N = 61, 200
 X = np.linspace(-4.0, 4.0, M)
@@ -23,10 +24,7 @@ X = np.linspace(-4.0, 4.0, M)
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("stream")
-    rng = np.random.default_rng(1414)
-    amp, cen, sig = rng.uniform(1, 3, N), rng.uniform(-1, 1, N), rng.uniform(0.5, 1.2, N)
-    y = amp[:, None] / (sig[:, None] * np.sqrt(2 * np.pi)) * np.exp(
-        -((X - cen[:, None]) ** 2) / (2 * sig[:, None] ** 2)) + rng.normal(0, 0.02, (N, M))
+    y = gaussian_rows(X, N, seed=1414)
     np.save(d / "y.npy", y)
     np.save(d / "x.npy", X)
     return d, y
@@ -40,13 +38,6 @@ def _cli(d, out):
     return bf.load_result(out)
 
 
-def _backed_by_memmap(a):
-    while a is not None:
-        if isinstance(a, np.memmap):
-            return True
-        a = getattr(a, "base", None)
-    return False
-
 
 def test_npy_larger_than_the_budget_streams_with_the_unchunked_result(files, monkeypatch, tmp_path):
     d, y = files
@@ -56,7 +47,7 @@ def test_npy_larger_than_the_budget_streams_with_the_unchunked_result(files, mon
     def spy(*args, **kwargs):
         chunks.append(int(kwargs["B"]) if "B" in kwargs else int(args[8]))
         y_chunk = (kwargs["per_fit"] if "per_fit" in kwargs else args[5])["data"]["y"]
-        mapped.append(_backed_by_memmap(y_chunk))
+        mapped.append(backed_by_memmap(y_chunk))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fit_module, "run", spy)

@@ -1,13 +1,13 @@
 """Shared-parameter groups: Model.fit(data, params, shared=[...])."""
 
 import jax.numpy as jnp
-import lmfit
 import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
 import batchfit as bf
 from batchfit import data as bdata
+from checks import lmfit_group
 
 SHARED = ["cen", "sigma", "amp"]
 
@@ -380,18 +380,7 @@ def test_rescaled_use_case_1_groups_reach_lmfit():
     model = bf.Model(gauss_c)
     res = model.fit(groups, uc1_params(model), x=x, shared=SHARED)
     for g in range(2):
-        lp = lmfit.Parameters()
-        lp.add("cen", 0.5, min=0, max=2)
-        lp.add("sigma", 1, min=0, max=10)
-        lp.add("amp", 1, min=0, max=100)
-        lp.add("c0", 0, min=0, max=100)
-        lp.add("c1", 0, min=0, max=100)
-
-        def resid(p, y=groups[g]):
-            f = p["amp"] * np.exp(-((x - p["cen"]) ** 2) / (2 * p["sigma"] ** 2))
-            return np.concatenate([f + p["c0"] - y[0], f + p["c1"] - y[1]])
-
-        ref = lmfit.minimize(resid, lp)
+        ref = lmfit_group(x, groups[g])
         assert ref.success and ref.chisqr < 70
         assert res.success[g] and res.chisqr[g] <= ref.chisqr * (1 + 1e-6)
 

@@ -16,6 +16,7 @@ import batchfit as bf
 from batchfit import data as bdata
 from batchfit.models import ConstantModel, GaussianModel
 from batchfit.solver import RESULTS
+from checks import lmfit_group
 
 # scipy issue 2639: two Gaussians sharing one sigma, plus a constant
 X2639 = np.array([574.142, 574.154, 574.165, 574.177, 574.188, 574.199, 574.211, 574.222, 574.234,
@@ -98,21 +99,6 @@ def gauss_c(x, cen, sigma, amp, const):
     return amp * jnp.exp(-((x - cen) ** 2) / (2 * sigma**2)) + const
 
 
-def _lmfit_group(x, y):
-    lp = lmfit.Parameters()
-    lp.add("cen", 0.5, min=0, max=2)
-    lp.add("sigma", 1, min=0, max=10)
-    lp.add("amp", 1, min=0, max=100)
-    lp.add("c0", 0, min=0, max=100)
-    lp.add("c1", 0, min=0, max=100)
-
-    def resid(p):
-        f = p["amp"] * np.exp(-((x - p["cen"]) ** 2) / (2 * p["sigma"] ** 2))
-        return np.concatenate([f + p["c0"] - y[0], f + p["c1"] - y[1]])
-
-    return lmfit.minimize(resid, lp)
-
-
 @pytest.mark.parametrize("group_solver", ["schur", "dense"])
 def test_use_case_1_groups_reach_lmfit(group_solver):
     """64 randomised use-case-1 groups from use case 1's starts, among them
@@ -128,7 +114,7 @@ def test_use_case_1_groups_reach_lmfit(group_solver):
     p = model.make_params(cen={"value": 0.5, "min": 0, "max": 2}, sigma={"value": 1, "min": 0, "max": 10},
                           amp={"value": 1, "min": 0, "max": 100}, const={"value": 0, "min": 0, "max": 100})
     res = model.fit(groups, p, x=x, shared=["cen", "sigma", "amp"], group_solver=group_solver)
-    refs = [_lmfit_group(x, g) for g in groups]
+    refs = [lmfit_group(x, g) for g in groups]
     chi2_ref = np.array([r.chisqr for r in refs])
     assert all(r.success for r in refs) and np.all(chi2_ref[:5] < 70)
     assert np.all(res.success)

@@ -30,18 +30,23 @@ __all__ = ["CheckpointError", "check_checkpoint", "check_chunk_size", "check_pro
 # --------------------------------------------------------------------------
 # argument checks (host only, before anything compiles)
 # --------------------------------------------------------------------------
+def positive_int(value, what, kind="a positive integer"):
+    """``value`` as an int >= 1, or a TypeError/ValueError naming ``what``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be {kind}, got {value!r}")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be {kind}, got {value!r}") from None
+    if n < 1:
+        raise ValueError(f"{what} must be >= 1, got {n}")
+    return n
+
+
 def check_chunk_size(chunk_size):
     if chunk_size is None:
         return None
-    if isinstance(chunk_size, (bool, np.bool_)):
-        raise TypeError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
-    try:
-        n = operator.index(chunk_size)
-    except TypeError:
-        raise TypeError(f"chunk_size must be a positive integer or None, got {chunk_size!r}") from None
-    if n < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {n}")
-    return n
+    return positive_int(chunk_size, "chunk_size", "a positive integer or None")
 
 
 def check_progress(progress):

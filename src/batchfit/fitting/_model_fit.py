@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..engine import _chunked
 from ..problem._compat import resolve_dtype, warn_unresolved_data, x64_context
 from ..problem._data import prepare, shape_hint
 from ..problem._estimator import CHI2, check_counts
-from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
+from ..problem._pack import batch_size_of, device_args, make_spec, pack
 from ..problem._residual import ResidualShapeError, model_residual
 from ..stats import _estimated
 
@@ -37,11 +35,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     resid_ext = model_residual(model.eval_fn, spec, tuple(model.param_names),
                                tuple(model.independent_vars), True, est=est, stats=True)
     with x64_context(dt):
-        per_fit = packed_args(packed, dt)
-        per_fit["data"] = host_arrays(md.per_fit, dt)
-        per_fit["indep"] = host_arrays(md.indep_fit, dt)
-        shared = jax.tree_util.tree_map(jnp.asarray, {
-            "data": host_arrays(md.shared, dt), "indep": host_arrays(md.indep_shared, dt)})
+        per_fit, shared = device_args(packed, md, dt)
         try:
             result = _chunked.run(resid, resid_ext, spec, params, packed, per_fit, shared, md.ndata,
                                   md.B, md.batched, cfg, dt, method, scale_covar, f"Model {model._name!r}",

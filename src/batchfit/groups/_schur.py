@@ -19,10 +19,9 @@ from ..engine._run import check_residual
 from ..params._bounds import to_external
 from ..problem._estimator import CHI2
 from ..problem._pack import (
-    host_arrays,
+    device_args,
     make_spec,
     pack,
-    packed_args,
     values_from_external,
 )
 from ..problem._residual import model_residual
@@ -214,11 +213,7 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
     pad = np.minimum(np.arange(size), G - 1)
     js, jl = list(idx_s), list(idx_l)
     with x64_context(dtype):
-        args = packed_args(packed, dtype)
-        args["data"] = host_arrays(md.per_fit, dtype)
-        args["indep"] = host_arrays(md.indep_fit, dtype)
-        sh = jax.tree_util.tree_map(jnp.asarray, {
-            "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
+        args, sh = device_args(packed, md, dtype)
         theta0 = np.asarray(packed.theta0, dtype=dtype)
         if lfree is not None:
             args["lfree"] = lfree

@@ -22,10 +22,9 @@ the kept one; ``start_index`` is the kept start (0 = the given one) and
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
+from ..engine._chunked import positive_int
 from ..solver._results import success_codes
 
 DECADES = 2.0
@@ -33,14 +32,7 @@ BEST_RTOL = 1e-6
 
 
 def check_n_starts(n_starts, seed):
-    if isinstance(n_starts, (bool, np.bool_)):
-        raise TypeError(f"n_starts must be a positive integer, got {n_starts!r}")
-    try:
-        k = operator.index(n_starts)
-    except TypeError:
-        raise TypeError(f"n_starts must be a positive integer, got {n_starts!r}") from None
-    if k < 1:
-        raise ValueError(f"n_starts must be >= 1, got {k}")
+    k = positive_int(n_starts, "n_starts")
     if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
     return k

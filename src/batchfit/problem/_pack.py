@@ -219,3 +219,17 @@ def packed_args(packed, dtype) -> dict:
         "lo": packed.lo, "hi": packed.hi, "fixed": packed.fixed,
         "tied_lo": packed.tied_lo, "tied_hi": packed.tied_hi,
     }, dtype)
+
+
+def device_args(packed, md, dtype):
+    """``(per_fit, shared)`` of a prepared problem (``problem._data``), as the
+    solver takes them: the packed parameters, data and independent
+    variables of each fit, and the data common to all fits."""
+    import jax
+
+    per_fit = packed_args(packed, dtype)
+    per_fit["data"] = host_arrays(md.per_fit, dtype)
+    per_fit["indep"] = host_arrays(md.indep_fit, dtype)
+    shared = jax.tree_util.tree_map(jnp.asarray, {
+        "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
+    return per_fit, shared
