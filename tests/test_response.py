@@ -132,6 +132,18 @@ def test_four_detectors_response_matrices(statistic, solver):
     assert res.params["c"].value[0] == 1.0 and res.params["c"].stderr[0] == 0.0
 
 
+def _matches_least_squares(res, i, fun):
+    """Fit i of ``res`` against scipy's least_squares of the weighted residual
+    ``fun``: values within 1e-3 of a stderr, stderrs to 1e-3 relative."""
+    sol = least_squares(fun, X0[:3], jac="3-point", x_scale="jac", method="lm", xtol=1e-15,
+                        ftol=1e-15, gtol=1e-15)
+    cov = np.linalg.inv(sol.jac.T @ sol.jac) * (2 * sol.cost / (NCHAN - 3))
+    for j, n in enumerate(TRUTH):
+        se = np.sqrt(cov[j, j])
+        assert abs(res.params[n].value[i] - sol.x[j]) < 1e-3 * se, (i, n)
+        assert abs(res.params[n].stderr[i] / se - 1) < 1e-3, (i, n)
+
+
 def test_independent_fits_with_a_response_per_fit():
     """Model.fit of N datasets, each with its own (NCHAN, NE) response
     (an (N, NCHAN, NE) independent variable), against N scipy fits."""
@@ -142,14 +154,7 @@ def test_independent_fits_with_a_response_per_fit():
     res = MODEL.fit(C, params, E=E, rsp=RSP[1:], weights=1.0 / sig, ftol=1e-13, xtol=1e-13)
     assert np.all(res.success)
     for i in range(3):
-        fun = lambda x, i=i: (RSP[i + 1] @ photons(E, *x, xp=np) - C[i]) / sig[i]  # noqa: E731
-        sol = least_squares(fun, X0[:3], jac="3-point", x_scale="jac", method="lm", xtol=1e-15,
-                            ftol=1e-15, gtol=1e-15)
-        cov = np.linalg.inv(sol.jac.T @ sol.jac) * (2 * sol.cost / (NCHAN - 3))
-        for j, n in enumerate(TRUTH):
-            se = np.sqrt(cov[j, j])
-            assert abs(res.params[n].value[i] - sol.x[j]) < 1e-3 * se, (i, n)
-            assert abs(res.params[n].stderr[i] / se - 1) < 1e-3, (i, n)
+        _matches_least_squares(res, i, lambda x, i=i: (RSP[i + 1] @ photons(E, *x, xp=np) - C[i]) / sig[i])
 
 
 def _objective(p, E, rsp, y, w):
@@ -169,14 +174,7 @@ def test_minimize_per_fit_args_against_scipy():
     res = minimize(_objective, params, args=(E, rsp), per_fit_args=(Y, W), ftol=1e-13, xtol=1e-13)
     assert np.array_equal(Y, Yin) and res.batched and len(res) == 4 and np.all(res.success)
     for i in range(4):
-        fun = lambda x, i=i: (rsp @ photons(E, *x, xp=np) - Y[i]) * W[i]  # noqa: E731
-        sol = least_squares(fun, X0[:3], jac="3-point", x_scale="jac", method="lm", xtol=1e-15,
-                            ftol=1e-15, gtol=1e-15)
-        cov = np.linalg.inv(sol.jac.T @ sol.jac) * (2 * sol.cost / (NCHAN - 3))
-        for j, n in enumerate(TRUTH):
-            se = np.sqrt(cov[j, j])
-            assert abs(res.params[n].value[i] - sol.x[j]) < 1e-3 * se, (i, n)
-            assert abs(res.params[n].stderr[i] / se - 1) < 1e-3, (i, n)
+        _matches_least_squares(res, i, lambda x, i=i: (rsp @ photons(E, *x, xp=np) - Y[i]) * W[i])
         one = minimize(_objective, params, args=(E, rsp, Y[i], W[i]), ftol=1e-13, xtol=1e-13)
         assert not one.batched
         for n in TRUTH:

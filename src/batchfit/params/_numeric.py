@@ -7,6 +7,8 @@ batch (an array value) they act elementwise as numpy does, and ``float``,
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 
@@ -77,23 +79,16 @@ class NumberLike:
 
     __hash__ = None  # as lmfit's: == compares values
 
-    __add__ = _binary(lambda a, b: a + b)
-    __sub__ = _binary(lambda a, b: a - b)
-    __mul__ = _binary(lambda a, b: a * b)
-    __truediv__ = _binary(lambda a, b: a / b)
-    __floordiv__ = _binary(lambda a, b: a // b)
-    __mod__ = _binary(lambda a, b: a % b)
-    __divmod__ = _binary(divmod)
-    __pow__ = _binary(lambda a, b: a**b)
     __gt__ = _binary(lambda a, b: a > b)
     __ge__ = _binary(lambda a, b: a >= b)
     __lt__ = _binary(lambda a, b: a < b)
     __le__ = _binary(lambda a, b: a <= b)
-    __radd__ = _reflected(lambda a, b: a + b)
-    __rsub__ = _reflected(lambda a, b: a - b)
-    __rmul__ = _reflected(lambda a, b: a * b)
-    __rtruediv__ = _reflected(lambda a, b: a / b)
-    __rfloordiv__ = _reflected(lambda a, b: a // b)
-    __rmod__ = _reflected(lambda a, b: a % b)
-    __rdivmod__ = _reflected(divmod)
-    __rpow__ = _reflected(lambda a, b: a**b)
+
+
+# the arithmetic operators and their reflected forms (p + 1, 1 + p, ...)
+for _name, _op in {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+                   "floordiv": operator.floordiv, "mod": operator.mod, "divmod": divmod,
+                   "pow": operator.pow}.items():
+    setattr(NumberLike, f"__{_name}__", _binary(_op))
+    setattr(NumberLike, f"__r{_name}__", _reflected(_op))
+del _name, _op
