@@ -281,7 +281,8 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     start = _feasible_start(lb, ub) if start is None else _per_fit_shape(start, "p0", n, B, batched)
     params = Parameters()
     for j, nm in enumerate(names):
-        out = (start[:, j] < lb[:, j]) | (start[:, j] > ub[:, j])
+        # a start outside its bounds (min > max is reported when the parameter is made, below)
+        out = ((start[:, j] < lb[:, j]) | (start[:, j] > ub[:, j])) & (lb[:, j] <= ub[:, j])
         if np.any(out):  # scipy: "x0 is infeasible"; never clipped silently
             i = int(np.argmax(out))
             raise ValueError(f"curve_fit: parameter {nm!r}: start value {start[i, j]:g} is outside its bounds "
