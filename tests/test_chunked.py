@@ -494,3 +494,33 @@ def test_masked_fits_and_inputs_unmodified(tmp_path):
     with pytest.raises(ValueError, match="at most 2 valid data points"):
         MODEL.fit(y[:4], params({n: v[:4] for n, v in START.items()}), x=x[:4], nan_policy="omit",
                   chunk_size=2)
+
+
+def test_short_last_chunk_takes_the_full_chunks_shape():
+    """A chunked run's last, short chunk is padded to the full chunks'
+    bucket (its extra lanes end at once), so another N with the same chunk
+    size compiles nothing, and every fit equals the unchunked one's."""
+    import jax
+
+    y, p = first(N)
+    MODEL.fit(y, p, x=X, chunk_size=8)  # chunks of 8, 8, 7: compiles the chunk shape
+    compiles = []
+
+    def listener(event, duration, **kw):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    y2, p2 = first(18)  # chunks of 8, 8, 2: the last one's own bucket (2) was never compiled
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        res = MODEL.fit(y2, p2, x=X, chunk_size=8)
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert compiles == []
+    ref = MODEL.fit(y2, p2, x=X)
+    np.testing.assert_array_equal(res.status, ref.status)
+    np.testing.assert_array_equal(res.nfev, ref.nfev)
+    for n in ("a", "k", "c"):
+        dev = np.abs(res.params[n].value - ref.params[n].value) / ref.params[n].stderr
+        assert np.all(dev < 1e-6), n
+        np.testing.assert_allclose(res.params[n].stderr, ref.params[n].stderr, rtol=1e-6)

@@ -114,11 +114,14 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
     path = check_checkpoint(checkpoint)
     progress = check_progress(progress)
     a = dict(_RUN_SIGNATURE.bind(*args, **kwargs).arguments)
-    if chunk_size is None:
+    auto = chunk_size is None
+    if auto:
         chunk_size = _auto_chunk(a)
     if chunk_size is None and path is None and (progress is None or progress is False):
         return _run.run(*args, **kwargs)
     B = int(a["B"])
+    if auto and chunk_size is not None:  # a power of two: the same shapes whatever memory is free
+        chunk_size = 1 << (int(chunk_size).bit_length() - 1)
     cs = B if chunk_size is None else min(chunk_size, B)
     bounds = [(s, min(s + cs, B)) for s in range(0, B, cs)]
     if a.get("ndata") is not None:  # the whole batch's check, not each chunk's
@@ -138,7 +141,8 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
             if ckpt is not None and i in ckpt.done:
                 part = ckpt.load(i)
             else:
-                part = _run.run(**_slice(a, start, stop))._a
+                # every chunk is padded to the first one's size: one compiled shape
+                part = _run.run(**_slice(a, start, stop), pad_to=cs)._a
                 if ckpt is not None:
                     ckpt.save(i, part)
             if out is None:

@@ -66,13 +66,16 @@ def check_enough_points(spec, ndata, label):
 
 def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, batched,
         cfg, dtype, method_label, scale_covar, label, m_expected=None, extras=None,
-        points_checked=False):
+        points_checked=False, pad_to=None):
     """Solve, compute statistics and build the FitResult (inside x64 context).
 
     ``per_fit`` holds host arrays with a leading batch axis B; they are padded
     to the batch's bucket on the host and moved to the device once.
     ``points_checked``: the caller (a chunked run) already checked the whole
-    batch with :func:`check_enough_points`.
+    batch with :func:`check_enough_points`. ``pad_to``: pad to the bucket of
+    this many fits at least (a chunked run's short last chunk takes the
+    compiled shape of the full ones); those extra lanes start at NaN, so
+    they end at their first evaluation and cost next to nothing.
     """
     refit = Refit(resid, resid_ext, spec, per_fit, shared, cfg, dtype, scale_covar)
     theta0 = np.asarray(packed.theta0, dtype=dtype)
@@ -85,14 +88,17 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         check_enough_points(spec, ndata, label)
     cfg = cfg.resolved(dtype, spec.nfree)
     size = bucket_size(B)
-    if size != B:  # pad with copies of the last fit: one compiled shape per bucket
-        idx = np.minimum(np.arange(size), B - 1)
+    full = max(size, bucket_size(pad_to)) if pad_to else size
+    if full != B:  # pad with copies of the last fit: one compiled shape per bucket
+        idx = np.minimum(np.arange(full), B - 1)
         theta0, per_fit = jax.tree_util.tree_map(lambda a: a[idx], (theta0, per_fit))
+        theta0[size:] = np.nan  # beyond B's own bucket: done at once (NONFINITE_START)
+    size = full
     theta0, per_fit = jax.device_put((theta0, per_fit))  # not jnp.asarray: no copy program compiled per shape
     out = solve(resid, theta0, per_fit, shared, cfg)
     theta = jax.device_put(out.theta)
     st = _stats.compute(resid_ext, spec, theta, per_fit, shared, np.resize(ndata, size), scale_covar,
-                        cfg.threads)
+                        cfg.threads, n_real=B)
     rounding = None
     if np.dtype(dtype) == np.float32:  # float32 never lies: its rounding against float64
         rounding = _precision.rounding_norm(resid_ext, theta, per_fit, shared, st.residual)[:B]

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..solver import RESULTS
-from ..solver._lm import jacobian
+from ..solver._jacobian import jacobian
 from ._model import Model
 
 

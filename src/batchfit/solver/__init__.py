@@ -2,7 +2,8 @@
 
 from ._batch import SolveOutput, bucket_size, compact_size
 from ._config import LMConfig
-from ._lm import evaluate, jacobian, jacobian_t, lm_init, lm_step
+from ._jacobian import evaluate, jacobian, jacobian_t
+from ._lm import lm_init, lm_step
 from ._results import RESULTS, LMState
 from ._solve import solve
 

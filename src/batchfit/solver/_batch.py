@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._config import LMConfig
-from ._lm import lm_init, lm_step
+from ._lm import lm_init, lm_steps
 from ._results import RESULTS, LMState
 from ._threads import cpu_threads, map_parts
 from ._threads import on_cpu as _on_cpu
@@ -75,7 +75,7 @@ def _init(resid_fn, cfg, theta0, args, shared):
 
 @partial(jax.jit, static_argnums=(0, 1))
 def _round(resid_fn, cfg, state, args, shared):
-    step = jax.vmap(partial(lm_step, resid_fn, cfg), in_axes=(0, 0, None))
+    step = partial(lm_steps, resid_fn, cfg)
 
     def cond(c):
         k, s = c
@@ -119,7 +119,7 @@ def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
     a few hundred fits stay in cache. A fit's trajectory does not depend on
     which chunk or round it is stepped in.
     """
-    step = jax.vmap(partial(lm_step, resid_fn, cfg), in_axes=(0, 0, None))
+    step = partial(lm_steps, resid_fn, cfg)
 
     def run_chunk(i, carry):
         state, order = carry

@@ -8,10 +8,14 @@ Batching is done by the caller with ``jax.vmap`` over ``theta`` and ``args``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
 from . import _linsolve as ls
+from ._fold import FOLD, fold_curvature
+from ._jacobian import evaluate
 from ._config import LMConfig
 from ._restart import SUSPECT, after_step, with_restart
 from ._results import RESULTS, LMState
@@ -21,119 +25,11 @@ DSCALE_FLOOR = 1e-3
 _COLLAPSE = 1e-12  # largest fall of a Jacobian column's norm in one accepted step
 
 
-def jacobian_t(fn, theta):
-    """``(Jᵀ, fn(theta))`` by exact autodiff, the Jacobian transposed (n, m).
-
-    Forward mode (one pushforward per parameter, vmapped over the identity)
-    when there are no more parameters than residuals, the usual case;
-    reverse mode otherwise. The tangent axis comes first so that every
-    later reduction runs along the residual axis: with ``jax.jacfwd``'s
-    (m, n) layout the short parameter axis is the contiguous one and the
-    reductions to JᵀJ are about twice as slow under vmap.
-    """
-    m = jax.eval_shape(fn, theta).size
-    n = theta.shape[-1]
-    if n <= m:
-        eye = jnp.eye(n, dtype=theta.dtype)
-        r, Jt = jax.vmap(lambda d: jax.jvp(fn, (theta,), (d,)), out_axes=(None, 0))(eye)
-        return Jt, r
-    J, r = jax.jacrev(lambda t: (fn(t),) * 2, has_aux=True)(theta)
-    return J.T, r
-
-
-def jacobian(fn, theta):
-    """``(J, fn(theta))``, J of shape (m, n): see :func:`jacobian_t`."""
-    Jt, r = jacobian_t(fn, theta)
-    return Jt.T, r
-
-
-def evaluate(resid_fn, kind, theta, args, shared):
-    """Residual, chi-square and the reduced linear model ``(M, v)``.
-
-    The Jacobian exists only inside this fused computation; it is never
-    returned.
-    """
-    Jt, r = jacobian_t(lambda t: resid_fn(t, args, shared), theta)
-    M, v = ls.reduce(kind, Jt, r)
-    return jnp.sum(r * r), M, v
-
-
 def _finite(*xs):
     ok = jnp.bool_(True)
     for x in xs:
         ok = ok & jnp.all(jnp.isfinite(x))
     return ok
-
-
-# Fold detection (see fold_curvature): a column below _FOLD of its running
-# maximum whose cosines agree to _FOLD_TOL across a step, crossed at a slope
-# of at least _FOLD_SLOPE times that maximum per unit step.
-_FOLD = 0.1
-_FOLD_TOL = 0.1
-_FOLD_SLOPE = 0.1
-
-
-def _cosines(kind, M, v, chi2):
-    """Cosines between the columns of J (off the diagonal) and of each
-    column with the residual, and the column norms."""
-    G = ls.gram(kind, M)
-    cn = jnp.sqrt(jnp.abs(jnp.diagonal(G)))
-    inv = 1.0 / jnp.where(cn > 0, cn, 1.0)
-    K = G * inv[:, None] * inv[None, :]
-    K = jnp.where(jnp.eye(K.shape[-1], dtype=bool), 0.0, K)
-    rn = jnp.sqrt(jnp.where(chi2 > 0, chi2, 1.0))
-    return K, ls.grad(kind, M, v) * inv / rn, cn
-
-
-def fold_curvature(kind, M, v, chi2, M_new, v_new, chi2_new, dth, ok, C, Dmax):
-    """Curvature of chi2 along internal coordinates that fold: the updated ``C``.
-
-    A bound transform makes a column ``J_j = x'(u_j) J_ext`` whose norm
-    vanishes on the bound while its direction does not change. The
-    Gauss-Newton model misses the curvature ``x''(u_j) J_extᵀr`` that holds
-    an active bound's parameter there: it predicts a large reduction from a
-    huge step across the bound, every such step overshoots, and the
-    damping that stops it (sized for the small column) stalls all the
-    other parameters. A fold shows over one step as a collapsed column
-    (below ``_FOLD`` of its running maximum) that changed its norm but not
-    its direction: crossing the fold flips it, so its cosines with the
-    other columns flip sign (once per crossing column) and its gradient
-    flips while keeping its cosine with the residual. Along a fold so
-    recognised (and crossed at the transform's slope, see ``steep``) the
-    secant ``(g_new - g - JᵀJ dθ)_j / dθ_j`` measures the
-    missing curvature; later steps along it update it, a negative one
-    clears it, and it is dropped once the column is no longer collapsed.
-    Columns that merely decay (an exponential's rate running off, which
-    never flips a column) are never taken for folds.
-    """
-    K0, c0, cn0 = _cosines(kind, M, v, chi2)
-    K1, c1, cn1 = _cosines(kind, M_new, v_new, chi2_new)
-    # crossing a fold flips the column and the gradient along it; the
-    # cosines of two columns then change sign once for each that crossed
-    crossed = c0 * c1 < 0
-    flip = jnp.where(crossed, -1.0, 1.0)
-    kept = jnp.max(jnp.abs(K1 - flip[:, None] * flip[None, :] * K0), axis=1,
-                   initial=0.0) <= _FOLD_TOL
-    # ... and the gradient along it scales with the column: both vanish on
-    # the bound (relative test: a small cosine is no evidence)
-    a0, a1 = jnp.abs(c0), jnp.abs(c1)
-    kept = kept & (jnp.abs(a1 - a0) <= _FOLD_TOL * jnp.maximum(a0, a1))
-    moved = ok & (dth != 0) & (cn0 > 0) & (cn1 > 0)
-    ratio = flip * cn1 / jnp.where(cn0 > 0, cn0, 1.0)
-    informative = moved & kept & (jnp.abs(ratio - 1.0) >= 0.1)
-    y = ls.grad(kind, M_new, v_new) - ls.grad(kind, M, v) - ls.gn_hvp(kind, M, dth)
-    c = y / jnp.where(moved, dth, 1.0)
-    collapsed = cn1 < _FOLD * Dmax
-    # A bound's fold is one of the transform's own: |x'(u)| rises from the
-    # fold at the rate of its maximum (sin, sqrt(u²+1)), so over a step
-    # across it (cn0 + cn1) / |dθ| is about the column's running maximum.
-    # A column flipped by another parameter (its amplitude through zero)
-    # stays far smaller than its own step would make a transform's column.
-    steep = cn0 + cn1 >= _FOLD_SLOPE * jnp.abs(dth) * Dmax
-    # a fold is recognised when a step crosses it; later steps along a
-    # recognised fold update its curvature, a negative one clears it
-    seen = informative & (c > 0) & jnp.isfinite(c) & ((crossed & steep) | (C > 0))
-    return jnp.where(collapsed, jnp.where(seen, c, jnp.where(informative & (c <= 0), 0.0, C)), 0.0)
 
 
 def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
@@ -153,7 +49,7 @@ def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
     return with_restart(s) if (cfg.restart and cfg.method == "lm") else s
 
 
-def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
+def _trial_step(resid_fn, cfg: LMConfig, s: LMState, args, shared):
     """One trial step with one residual+Jacobian evaluation.
 
     Finished fits pass through unchanged, so a batch can be stepped in
@@ -185,7 +81,7 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     # C: curvature along folded coordinates (bounds active), missing from
     # JᵀJ; it enters both steps as extra damping, lam D'² = lam D² + C, so
     # such a coordinate takes Newton steps onto its bound.
-    C = jnp.where(cn0 < _FOLD * Dmax, s.C, 0.0)
+    C = jnp.where(cn0 < FOLD * Dmax, s.C, 0.0)
     xnorm = jnp.linalg.norm(Dc * s.theta)
     lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
     D0 = jnp.sqrt(Dc * Dc + C / lam0)
@@ -276,11 +172,9 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         )
 
     nfev = s.nfev + 1
-    if gn:
-        C_new = C
-    else:
-        C_new = fold_curvature(kind, s.A, s.g, s.chi2, M_new, v_new, chi2_new,
-                               theta_new - s.theta, ok, C, Dmax)
+    # the inputs of the fold curvature (C of the next state, see lm_steps)
+    fold_in = (s.A, s.g, s.chi2, M_new, v_new, chi2_new, theta_new - s.theta, ok, C, Dmax)
+    folds = running & jnp.any(ls.colnorms(kind, M_new) < FOLD * Dmax)
     M_acc = jnp.where(accept, M_new, s.A)
     v_acc = jnp.where(accept, v_new, s.g)
     chi2_acc = jnp.where(accept, chi2_new, s.chi2)
@@ -324,13 +218,45 @@ def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
         A=M_acc,
         g=v_acc,
         D=D_new,
-        C=C_new.astype(dtype),
+        C=C.astype(dtype),  # replaced by the fold curvature (lm_steps) in LM
         lam=lam_new.astype(dtype),
         nu=nu_new.astype(dtype),
         nfev=nfev,
         status=status,
         restart=s.restart,
     )
-    if not gn and cfg.restart:  # a suspect end (stalled, or a column collapsed) is run again once
-        new = after_step(new, running, jnp.any(cn < SUSPECT * D_new), lambda t: t.chi2, cfg.ftol)
+    return new, fold_in, folds, running, jnp.any(cn < SUSPECT * D_new)
+
+
+def _finish(cfg: LMConfig, new: LMState, s: LMState, running, collapsed) -> LMState:
+    if cfg.method == "lm" and cfg.restart:  # a suspect end (stalled, or a column collapsed) is run again once
+        new = after_step(new, running, collapsed, lambda t: t.chi2, cfg.ftol)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(running, a, b), new, s)
+
+
+def lm_step(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
+    """One step of ONE fit (see :func:`lm_steps`, which steps a batch)."""
+    new, fold_in, _, running, collapsed = _trial_step(resid_fn, cfg, s, args, shared)
+    if cfg.method == "lm":
+        new = new._replace(C=fold_curvature(cfg.linear_solver, *fold_in).astype(new.C.dtype))
+    return _finish(cfg, new, s, running, collapsed)
+
+
+def lm_steps(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
+    """One step of every fit of a batch (leading axis of ``s`` and ``args``).
+
+    Equal to ``jax.vmap(lm_step)``, but the fold curvature (about a third
+    of a W1 step's arithmetic) is computed only when some running fit of
+    the batch has a collapsed column (``lax.cond`` on the whole batch);
+    otherwise it is zero for every fit, as :func:`fold_curvature` gives.
+    """
+    import os
+    if os.environ.get("BF_NOGATE"):
+        return jax.vmap(partial(lm_step, resid_fn, cfg), in_axes=(0, 0, None))(s, args, shared)
+    trial = jax.vmap(partial(_trial_step, resid_fn, cfg), in_axes=(0, 0, None))
+    new, fold_in, folds, running, collapsed = trial(s, args, shared)
+    if cfg.method == "lm":
+        fold = jax.vmap(partial(fold_curvature, cfg.linear_solver))
+        C = jax.lax.cond(jnp.any(folds), lambda f: fold(*f), lambda f: jnp.zeros_like(f[-2]), fold_in)
+        new = new._replace(C=C.astype(new.C.dtype))
+    return jax.vmap(partial(_finish, cfg))(new, s, running, collapsed)

@@ -87,14 +87,17 @@ def _covar_svd(resid_ext, spec: ParamSpec, theta, p, shared):
     return jax.vmap(one, in_axes=(0, 0))(theta, p)
 
 
-def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, threads=None) -> Stats:
+def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, threads=None,
+            n_real=None) -> Stats:
     """Statistics for every fit of a batch (host numpy out). On CPU the
-    batch is split over ``threads`` (default: every core), as the solver's."""
+    batch is split over ``threads`` (default: every core), as the solver's.
+    Only the first ``n_real`` fits (default all) may be redone by the SVD;
+    the rest is padding."""
     size = theta.shape[0]
     k = even_parts(size, cpu_threads(threads)) if on_cpu(theta) and size >= 2 * MIN_PART else 1
     vals, r, chi2, cov, G, ok = (np.array(a) for a in map_parts(
         lambda p, sub: _at_solution(resid_ext, spec, *sub, shared), (theta, per_fit), k, theta.dtype))
-    redo = np.nonzero(~ok)[0]
+    redo = np.nonzero(~ok[:n_real])[0]
     if redo.size:  # ill-conditioned or singular: the SVD decides, padded to a bucket
         idx = np.resize(redo, bucket_size(redo.size))
         sub = jax.tree_util.tree_map(lambda a: a[jnp.asarray(idx)], (theta, per_fit))
