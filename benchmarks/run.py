@@ -217,9 +217,9 @@ def _independent_fits(wl, dtype, config, statistic="chi2"):
         else:
             params = model.make_params(**{n: w.start[:, j].astype(dtype) for j, n in enumerate(w.names)})
             data = w.data.astype(dtype)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = model.fit(data, params, dtype=dtype, config=config, statistic=statistic, **indep)
-        return res, time.perf_counter() - t0
+        return res, time.perf_counter() - t0, time.process_time() - c0
 
     def columns(res, key):
         return np.column_stack([np.atleast_1d(np.asarray(getattr(res.params[n], key), float))
@@ -242,9 +242,9 @@ def _group_fits(wl, dtype, config):
         start[local] = w.start[:, len(shared):].astype(dtype)  # (N, K) per dataset
         params = model.make_params(**start)
         data = w.data.reshape(w.n, K, -1).astype(dtype)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = model.fit(data, params, x=x, shared=shared, dtype=dtype, config=config)
-        return res, time.perf_counter() - t0
+        return res, time.perf_counter() - t0, time.process_time() - c0
 
     def columns(res, key):
         return np.column_stack([np.asarray(getattr(res.params[n], key), float) for n in shared]
@@ -265,18 +265,19 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None, threads=None
         call, columns, how = _independent_fits(wl, dtype, config, statistic)
     jax.clear_caches()  # cold = compile everything, whatever ran before in this process
     with CompileWatch() as cw_cold:
-        res, cold = call(wl)
-    warm, cw_warm = [], []
+        res, cold, _ = call(wl)
+    warm, warm_cpu, cw_warm = [], [], []
     for _ in range(max(1, repeats)):
         with CompileWatch() as cw:
-            res, t = call(wl)
+            res, t, c = call(wl)
         warm.append(t)
+        warm_cpu.append(c)
         cw_warm.append(cw.summary())
     n2 = None if wl.single else second_size(wl.n)
     n2_rec = None
     if n2 is not None:
         with CompileWatch() as cw2:
-            _, t2 = call(wl.subset(n2))
+            _, t2, _ = call(wl.subset(n2))
         n2_rec = {"N": n2, "seconds": t2, "fits_per_s": n2 / t2, **cw2.summary()}
     sec = float(np.median(warm))
     from batchfit.solver import _shard
@@ -284,7 +285,8 @@ def bench_batchfit(wl, dtype, repeats, linear_solver, devices=None, threads=None
     return {
         "values": columns(res, "value"), "stderr": columns(res, "stderr"),
         "success": np.atleast_1d(np.asarray(res.success)),
-        "seconds": sec, "n": wl.n, "cold_seconds": cold, "cold": cw_cold.summary(),
+        "seconds": sec, "cpu_seconds": float(np.median(warm_cpu)), "n": wl.n,
+        "cold_seconds": cold, "cold": cw_cold.summary(),
         "warm_seconds_all": warm, "warm": cw_warm, "same_bucket_call": n2_rec,
         "bucket_size": None if wl.single else _bucket_size(wl.n),
         "devices": len(_shard.resolve_devices(devices)),
@@ -395,6 +397,10 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
             "requested_dtype": dtype, "system": s,
             "devices": v.get("devices", 1), "n_fits_run": v["n"],
             "seconds": v["seconds"], "warm_seconds": v["seconds"], "fits_per_s": rate[s],
+            # per core: wall time x the cores the system used; CPU time: the process's, all threads
+            "cores": v.get("threads", 1), "cpu_seconds": v.get("cpu_seconds"),
+            "us_per_fit_core_wall": v["seconds"] * v.get("threads", 1) * 1e6 / v["n"],
+            "us_per_fit_cpu": (v["cpu_seconds"] * 1e6 / v["n"]) if v.get("cpu_seconds") else None,
             "points_per_s": rate[s] * wl.m,
             "cold_seconds": v.get("cold_seconds"),
             "cold_compile_seconds": v["cold"]["compile_seconds"] if is_bf else None,
@@ -433,7 +439,8 @@ def _rate(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
-COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s", "peak RSS GB",
+COLUMNS = ("workload", "size", "dtype", "system", "dev", "fits run", "warm s", "fits/s",
+           "µs/fit/core: wall (CPU)", "peak RSS GB",
            "cold s (compiling s, compiles)", "same-bucket N': s (compiles)", "speed vs peers",
            "success", "key rel err: median / max", "chi2 <= ref", "chi2 > chi2(truth) (of them success)",
            "agreement vs ref: median rel diff / fits differing > 1e-4")
@@ -471,9 +478,12 @@ def markdown(records, machine) -> str:
                   f"(max {a['max_rel_diff']:.1e}; {_fmt(a.get('max_diff_in_stderr'), '.1e')} stderr)")
         size = f"{r['size_name']}={r['size']:,}"
         rss = _fmt(r.get("peak_rss_bytes") and r["peak_rss_bytes"] / 2**30, ".2f")
+        core = f"{_fmt(r.get('us_per_fit_core_wall'), '.1f')} ({_fmt(r.get('us_per_fit_cpu'), '.1f')}) " \
+               f"x{r.get('cores', 1)}"
         lines.append(
             f"| {r['workload']} | {size} | {r['dtype']} | {r['system']} | {r['devices']} "
-            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {_rate(r['fits_per_s'])} | {rss} | {cold} | {sb} "
+            f"| {r['n_fits_run']:,} | {r['seconds']:.3f} | {_rate(r['fits_per_s'])} | {core} | {rss} "
+            f"| {cold} | {sb} "
             f"| {speed} | {100 * acc['frac_success']:.1f}% | {key} | {le} "
             f"| {acc['n_worse_than_truth']} ({acc['n_worse_than_truth_reported_success']}) | {ag} |")
     v = machine["versions"]
@@ -484,7 +494,9 @@ def markdown(records, machine) -> str:
             f"{', src dirty' if machine['src_dirty'] else ''}), scipy {v['scipy']}, lmfit {v['lmfit']}, "
             f"optimistix {v['optimistix']}; load average at start {_fmt(load[0], '.2f')}.\n"
             "warm s: batchfit = median warm end-to-end Model.fit call; looping peers = their loop over "
-            "'fits run'; optimistix = warm vmapped call. fits/s = fits run / warm s. cold s = first "
+            "'fits run'; optimistix = warm vmapped call. fits/s = fits run / warm s. µs/fit/core: warm s x "
+            "the CPU threads the system ran on (xk) / fits run, and in brackets the process CPU time "
+            "(all threads) / fits run, which a loaded machine disturbs less. cold s = first "
             "call after jax.clear_caches() (compiling s, compiles: XLA backend compilations in it). "
             "peak RSS GB: the benchmark process's peak resident memory after batchfit's calls "
             "(ru_maxrss; it includes the workload's data and earlier rows of this process). "
