@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._config import LMConfig
+from ._config import SMALL_BATCH, LMConfig
 from ._lm import lm_init, lm_steps
 from ._results import RESULTS, LMState
 from ._threads import cpu_threads, map_parts
@@ -148,8 +148,31 @@ def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
     return jax.lax.while_loop(cond, body, (jnp.int32(0), state))[1]
 
 
+SMALL = SMALL_BATCH  # batches up to this size are solved by one small program (_solve_small)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _solve_small(resid_fn, cfg, theta0, args, shared):
+    """Start and every step of a small batch in ONE program: no sorting, no
+    chunks, no separate start program. A few fits gain nothing from
+    compaction, and one program is traced, lowered and compiled once
+    (a single fit's cold start)."""
+    state = jax.vmap(partial(lm_init, resid_fn, cfg), in_axes=(0, 0, None))(theta0, args, shared)
+    step = partial(lm_steps, resid_fn, cfg)
+    return jax.lax.while_loop(lambda s: jnp.any(s.status == RESULTS.RUNNING),
+                              lambda s: step(s, args, shared), state)
+
+
 def solve_local(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> SolveOutput:
     """:func:`solve` on the device that holds the inputs (no sharding)."""
+    cfg = cfg.for_batch(theta0.shape[0])
+    if theta0.shape[0] <= SMALL:
+        B = theta0.shape[0]
+        theta0, args = _padded(theta0, args, bucket_size(B))
+        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:B], _solve_small(resid_fn, cfg, theta0, args, shared))
+        if progress is not None:
+            progress(B)
+        return SolveOutput(out.theta, out.chi2, out.nfev, out.status)
     if _on_cpu(theta0):
         return _solve_cpu(resid_fn, theta0, args, shared, cfg, progress)
     return _solve_compacting(resid_fn, theta0, args, shared, cfg, progress)

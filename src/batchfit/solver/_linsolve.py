@@ -80,11 +80,12 @@ def lam_floor(kind, dtype, n):
     return (4.0 * eps) ** 2 * n if kind == "qr" else 16.0 * eps * n
 
 
-def damped_step(kind, M, v, D, lam):
+def damped_step(kind, M, v, D, lam, loops=False):
     """Minimiser ``p`` of ``||J p + r||² + lam ||D p||²``.
 
     Solved in variables scaled by ``D``. A failed factorisation yields a
     non-finite step, which the caller treats as a rejected step.
+    ``loops``: the small program of ``_smallla`` (same results).
     """
     n = v.shape[-1]
     eye = jnp.eye(n, dtype=M.dtype)
@@ -93,14 +94,14 @@ def damped_step(kind, M, v, D, lam):
         stacked = jnp.concatenate([Rs, jnp.sqrt(lam) * eye], axis=0)
         rhs = jnp.concatenate([-v, jnp.zeros_like(v)])
         R2, qtb = qr_r(stacked, rhs)
-        ps = solve_upper(R2, qtb)
+        ps = solve_upper(R2, qtb, loops)
     else:
         # One step of iterative refinement: with the damping near its
         # floor the system is nearly singular and a plain Cholesky solve is
         # accurate only to about eps / lam; refining restores the step.
         A = M / (D[:, None] * D[None, :]) + lam * eye
-        L = cholesky_factor(A)
+        L = cholesky_factor(A, loops)
         b = -v / D
-        ps = cholesky_apply(L, b)
-        ps = ps + cholesky_apply(L, b - A @ ps)
+        ps = cholesky_apply(L, b, loops)
+        ps = ps + cholesky_apply(L, b - A @ ps, loops)
     return ps / D

@@ -86,12 +86,12 @@ def _trial_step(resid_fn, cfg: LMConfig, s: LMState, args, shared):
     lam0 = ls.lam_floor(kind, dtype, s.theta.shape[-1])
     D0 = jnp.sqrt(Dc * Dc + C / lam0)
     if gn:
-        p0 = ls.damped_step(kind, s.A, s.g, D0, lam0)
+        p0 = ls.damped_step(kind, s.A, s.g, D0, lam0, cfg.small_programs)
     else:
         # the Gauss-Newton and the damped step, solved side by side (one
         # vectorised factorisation: half the program, so half the compile)
-        both = jax.vmap(ls.damped_step, in_axes=(None, None, None, 0, 0))(
-            kind, s.A, s.g, jnp.stack([D0, jnp.sqrt(D * D + C / s.lam)]),
+        both = jax.vmap(partial(ls.damped_step, kind, loops=cfg.small_programs), in_axes=(None, None, 0, 0))(
+            s.A, s.g, jnp.stack([D0, jnp.sqrt(D * D + C / s.lam)]),
             jnp.stack([lam0 * jnp.ones_like(s.lam), s.lam]))
         p0, pd = both[0], both[1]
     pred0 = ls.jp_sq(kind, s.A, p0) + 2.0 * lam0 * jnp.sum((Dc * p0) ** 2) + jnp.sum(C * p0 * p0)
