@@ -8,6 +8,7 @@ are in :mod:`batchfit.models.lineshapes`.
 """
 
 from ..fitting._composite import CompositeModel as CompositeModel
+from ..fitting._model import Model as Model
 from . import lineshapes as lineshapes
 from ._basic import AntoineModel as AntoineModel
 from ._basic import ConstantModel as ConstantModel
@@ -49,6 +50,7 @@ from ._registry import get_model as get_model
 
 __all__ = [
     "MODELS",
+    "Model",
     "AntoineModel",
     "BoseModel",
     "BreitWignerModel",

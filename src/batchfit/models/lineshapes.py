@@ -164,3 +164,16 @@ def antoine(x, A=1.0, B=1.0, C=1.0):
 def constant(x, c=0.0):
     """``c`` at every ``x``."""
     return c * jnp.ones_like(x)
+
+
+def _wrap_for_host():
+    """Each lineshape called with plain numbers returns numpy, as lmfit's (``_host``)."""
+    from ._host import host_callable
+
+    g = globals()
+    for name in __all__:
+        if callable(g[name]) and name != "spline_knots":
+            g[name] = host_callable(g[name])
+
+
+_wrap_for_host()
