@@ -19,6 +19,7 @@ from ._basic import PolynomialModel as PolynomialModel
 from ._basic import PowerLawModel as PowerLawModel
 from ._basic import SineModel as SineModel
 from ._basic import StepModel as StepModel
+from ._complex import ComplexConstantModel as ComplexConstantModel
 from ._expression import ExpressionModel as ExpressionModel
 from ._others import BoseModel as BoseModel
 from ._others import FermiModel as FermiModel
@@ -54,6 +55,7 @@ __all__ = [
     "AntoineModel",
     "BoseModel",
     "BreitWignerModel",
+    "ComplexConstantModel",
     "CompositeModel",
     "ConstantModel",
     "DampedHarmonicOscillatorModel",
