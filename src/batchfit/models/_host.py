@@ -40,6 +40,7 @@ def host_callable(func):
         if _is_traced((args, kws)):
             return func(*args, **kws)
         with x64_context(_working_dtype((args, kws))):
-            return np.asarray(func(*args, **kws))
+            out = np.asarray(func(*args, **kws))
+            return out[()] if out.ndim == 0 else out  # a scalar is a numpy float, as lmfit's
 
     return call
