@@ -104,3 +104,13 @@ def test_complex_bad_input_named():
         B.fit(z, x=X, re=0, im=0, weights=np.ones(39))
     with pytest.raises(ValueError, match="statistic='chi2'"):
         B.fit(z, x=X, re=0, im=0, statistic="cstat")
+
+
+def test_real_model_on_complex_data_as_lmfit():
+    """A real model against complex data: lmfit fits the real part and counts
+    the imaginary part in chi-square (the model's is 0); so does batchfit."""
+    z = _noisy(np.random.default_rng(8), 0.0) + 2.0 * X + 1.0
+    ml, mb = lmfit.models.LinearModel(), bf.models.LinearModel()
+    rl = ml.fit(z, ml.make_params(slope=1, intercept=0), x=X)
+    rb = mb.fit(z, mb.make_params(slope=1, intercept=0), x=X)
+    _same_fit(rl, rb, ["slope", "intercept"])
