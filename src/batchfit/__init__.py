@@ -14,6 +14,7 @@ from .engine._chunked import CheckpointError
 from .fitting._curve_fit import curve_fit
 from .fitting._curve_fit_out import OptimizeWarning
 from .fitting._minimize import minimize
+from .fitting._minimizer import Minimizer
 from .fitting._model import Model
 from .groups._result import GroupFitResult
 from .inference import ci_report, conf_interval
@@ -31,6 +32,7 @@ __all__ = [
     "FitResult",
     "GroupFitResult",
     "LMConfig",
+    "Minimizer",
     "Model",
     "OptimizeWarning",
     "Parameter",

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine import _chunked
+from ..params._traced import lmfit_calling
 from ..problem._compat import resolve_dtype, warn_if_unresolved, x64_context
 from ..problem._data import per_fit_arrays
 from ..problem._estimator import make_estimator
@@ -226,6 +227,7 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
             "dtype": dtype, "config": config, "chunk_size": chunk_size, "checkpoint": checkpoint,
             "progress": progress, "loss": loss, "f_scale": f_scale, "per_fit_args": per_fit_args,
             "reduce_fcn": reduce_fcn, "learning_rate": learning_rate, **fit_kws})
+    fcn = lmfit_calling(fcn)  # receives Parameters, as in lmfit
     objective = _omitting(fcn) if nan_policy == "omit" else fcn
     spec = make_spec(params)
     pfa, Na = per_fit_arrays(per_fit_args)

@@ -15,6 +15,7 @@ from ..params import Parameter, Parameters
 from ..problem._compat import resolve_dtype, x64_context
 from ..problem._modelfn import ModelFunction, evaluate
 from . import _hints
+from ._complex import complex_data
 from ._lmfit_args import lmfit_arguments, static_options
 from ._minimize import make_config, solver_options
 from ..problem._estimator import make_estimator
@@ -239,6 +240,7 @@ class Model:
         return self._combine(other, operator.truediv)
 
     @lmfit_arguments
+    @complex_data
     def fit(self, data, params=None, weights=None, method="leastsq", *, nan_policy=None,
             scale_covar=None, statistic="chi2", loss="linear", f_scale=1.0, max_nfev=None,
             ftol=None, xtol=None, gtol=None, dtype=None,
@@ -247,7 +249,8 @@ class Model:
         """Fit ``data`` of shape (m,) once, or (N, m) as N fits in one call.
 
         Args:
-          data: (m,), (N, m), or a list of 1-D arrays of unequal length.
+          data: (m,), (N, m), or a list of 1-D arrays of unequal length;
+            complex data is fitted by the residual's real and imaginary parts.
           params: :class:`Parameters` (default: :meth:`make_params`); array
             values of shape (N,) give per-fit starts and bounds.
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).

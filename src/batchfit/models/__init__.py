@@ -8,6 +8,7 @@ are in :mod:`batchfit.models.lineshapes`.
 """
 
 from ..fitting._composite import CompositeModel as CompositeModel
+from ..fitting._model import Model as Model
 from . import lineshapes as lineshapes
 from ._basic import AntoineModel as AntoineModel
 from ._basic import ConstantModel as ConstantModel
@@ -18,6 +19,7 @@ from ._basic import PolynomialModel as PolynomialModel
 from ._basic import PowerLawModel as PowerLawModel
 from ._basic import SineModel as SineModel
 from ._basic import StepModel as StepModel
+from ._complex import ComplexConstantModel as ComplexConstantModel
 from ._expression import ExpressionModel as ExpressionModel
 from ._others import BoseModel as BoseModel
 from ._others import FermiModel as FermiModel
@@ -49,9 +51,11 @@ from ._registry import get_model as get_model
 
 __all__ = [
     "MODELS",
+    "Model",
     "AntoineModel",
     "BoseModel",
     "BreitWignerModel",
+    "ComplexConstantModel",
     "CompositeModel",
     "ConstantModel",
     "DampedHarmonicOscillatorModel",

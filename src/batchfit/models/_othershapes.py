@@ -32,9 +32,12 @@ def thermal_distribution(x, amplitude=1.0, center=0.0, kt=1.0, form="bose"):
     elif f.startswith("fermi"):
         offset = 1.0
     else:
-        raise ValueError(f"thermal_distribution: form must be one of {THERMAL_FORMS}, got {form!r}")
+        raise ValueError(f"Invalid value ({form!r}) for argument 'form' of thermal_distribution(); "
+                         f"should be one of {THERMAL_FORMS}")
     d = amplitude * jnp.exp((x - center) / _not_zero(kt)) + offset
-    return d / (d * d + TINY * TINY)
+    big = jnp.isinf(d)  # exp overflowed: the distribution is 0 there, as lmfit's 1/(inf + 1e-15j)
+    safe = jnp.where(big, 1.0, d)
+    return jnp.where(big, 0.0, safe / (safe * safe + TINY * TINY))
 
 
 def bose(x, amplitude=1.0, center=0.0, kt=1.0):
@@ -63,7 +66,8 @@ def rectangle(x, amplitude=1.0, center1=0.0, sigma1=1.0, center2=1.0, sigma2=1.0
     elif form == "linear":
         out = 0.5 * (jnp.minimum(1, jnp.maximum(-1, a1)) + jnp.minimum(1, jnp.maximum(-1, a2)))
     else:
-        raise ValueError(f"rectangle: form must be one of {RECTANGLE_FORMS}, got {form!r}")
+        raise ValueError(f"Invalid value ({form!r}) for argument 'form' of rectangle(); should be one of "
+                         f"{RECTANGLE_FORMS}")
     return amplitude * out
 
 

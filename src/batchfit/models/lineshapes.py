@@ -40,10 +40,19 @@ __all__ = [
     "dho", "doniach", "expgaussian", "expsine", "fermi", "logistic", "lognormal", "moffat",
     "parabolic", "pearson4", "pearson7", "rectangle", "skewed_gaussian", "skewed_voigt",
     "spline_knots", "split_lorentzian", "students_t", "thermal_distribution",
+    "functions", "not_zero", "tiny",
 ]
 
+tiny = TINY  # lmfit's names
+# lmfit.lineshapes.functions: the lineshapes lmfit lists, in its order
+functions = ("gaussian", "gaussian2d", "lorentzian", "voigt", "pvoigt", "moffat", "pearson4", "pearson7",
+             "breit_wigner", "damped_oscillator", "dho", "logistic", "lognormal", "students_t",
+             "expgaussian", "doniach", "skewed_gaussian", "skewed_voigt", "thermal_distribution", "bose",
+             "fermi", "step", "rectangle", "exponential", "powerlaw", "linear", "parabolic", "sine",
+             "expsine", "split_lorentzian")
 
-def _not_zero(v):
+
+def not_zero(v):
     """``v`` with magnitude at least TINY, sign kept (lmfit's ``not_zero``)."""
     m = jnp.maximum(TINY, jnp.abs(v))
     return jnp.where(v < 0, -m, m)
@@ -82,7 +91,7 @@ def pvoigt(x, amplitude=1.0, center=0.0, sigma=1.0, fraction=0.5):
 
 def exponential(x, amplitude=1.0, decay=1.0):
     """``amplitude * exp(-x / decay)``."""
-    return amplitude * jnp.exp(-x / _not_zero(decay))
+    return amplitude * jnp.exp(-x / not_zero(decay))
 
 
 def double_exponential(x, amplitude1=1.0, decay1=1.0, amplitude2=1.0, decay2=10.0):
@@ -125,7 +134,7 @@ def step(x, amplitude=1.0, center=0.0, sigma=1.0, form="linear"):
     elif form == "linear":
         out = jnp.minimum(1, jnp.maximum(0, a + 0.5))
     else:
-        raise ValueError(f"step: form must be one of {STEP_FORMS}, got {form!r}")
+        raise ValueError(f"Invalid value ({form!r}) for argument 'form' of step(); should be one of {STEP_FORMS}")
     return amplitude * out
 
 
@@ -134,7 +143,7 @@ def sine(x, amplitude=1.0, frequency=1.0, shift=0.0):
     return amplitude * jnp.sin(x * frequency + shift)
 
 
-def gaussian2d(x, y, amplitude=1.0, centerx=0.0, centery=0.0, sigmax=1.0, sigmay=1.0):
+def gaussian2d(x, y=0.0, amplitude=1.0, centerx=0.0, centery=0.0, sigmax=1.0, sigmay=1.0):
     """Elliptic 2-D Gaussian of volume ``amplitude``, axes along x and y (lmfit's)."""
     return amplitude * (gaussian(x, 1.0, centerx, sigmax) * gaussian(y, 1.0, centery, sigmay))
 
@@ -164,3 +173,16 @@ def antoine(x, A=1.0, B=1.0, C=1.0):
 def constant(x, c=0.0):
     """``c`` at every ``x``."""
     return c * jnp.ones_like(x)
+
+
+def _wrap_for_host():
+    """Each lineshape called with plain numbers returns numpy, as lmfit's (``_host``)."""
+    from ._host import host_callable
+
+    g = globals()
+    for name in __all__:
+        if callable(g[name]) and name not in ("spline_knots", "functions"):
+            g[name] = host_callable(g[name])
+
+
+_wrap_for_host()

@@ -99,6 +99,13 @@ def _fmt(v):
     return f"array(shape={a.shape}, mean={np.nanmean(a):.5g})" if a.size else "array([])"
 
 
+def _lm(v):
+    """A number as lmfit's repr writes it (``repr``; numpy scalars as floats)."""
+    if v is None or np.ndim(v):
+        return _fmt(v)
+    return repr(v) if type(v) in (int, float) else repr(float(v))
+
+
 class Parameter(NumberLike):
     """A fit parameter: name, value, bounds, whether it varies, or a tie.
 
@@ -164,7 +171,13 @@ class Parameter(NumberLike):
     def vary(self, v):
         self._vary = _as_vary(v, self.name)
         if not isinstance(self._vary, np.ndarray) and self._vary and getattr(self, "_expr", None) is not None:
-            self._expr = None  # lmfit: vary=True removes a tie
+            try:  # lmfit: vary=True removes a tie, keeping its last value as the start
+                last = self.value
+            except Exception:  # noqa: BLE001 (a tie that cannot be evaluated leaves the old value)
+                last = None
+            self._expr = None
+            if last is not None:
+                self._value = last
 
     @property
     def min(self):
@@ -268,14 +281,20 @@ class Parameter(NumberLike):
             return self._value
 
     def __repr__(self):
-        parts = [f"value={_fmt(self._safe_value())}"]
-        if self.stderr is not None:
-            parts[0] += f" +/- {_fmt(self.stderr)}"
+        """lmfit's repr (``value=10.0 +/- 0.1``, ``(fixed)``, ``brute_step=``);
+        a batch's arrays are summarised by shape and mean."""
+        sval = f"value={_lm(self._safe_value())}"
+        parts = []
         if isinstance(self.vary, np.ndarray):
             parts.append(f"vary per dataset ({int(self.vary.sum())} of {self.vary.size} free)")
         elif not self.vary and self.expr is None:
-            parts.append("fixed")
-        parts.append(f"bounds=[{_fmt(self.min)}:{_fmt(self.max)}]")
+            sval += " (fixed)"
+        elif self.stderr is not None:
+            sval += f" +/- {self.stderr:.3g}" if np.ndim(self.stderr) == 0 else f" +/- {_fmt(self.stderr)}"
+        parts.insert(0, sval)
+        parts.append(f"bounds=[{_lm(self.min)}:{_lm(self.max)}]")
         if self.expr is not None:
             parts.append(f"expr='{self.expr}'")
+        if self.brute_step is not None:
+            parts.append(f"brute_step={self.brute_step}")
         return f"<Parameter '{self.name}', {', '.join(parts)}>"

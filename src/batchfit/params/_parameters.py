@@ -11,6 +11,10 @@ from ._pretty import COLUMNS, pretty_lines
 from ._values import evaluate_values
 
 
+class NotAParameterError(TypeError, ValueError):
+    """Something other than a Parameter put into Parameters (lmfit raises ValueError)."""
+
+
 class Parameters(dict):
     """An ordered mapping of name -> :class:`Parameter`.
 
@@ -55,8 +59,9 @@ class Parameters(dict):
                 par.vary = vary
             self[par.name] = par
         else:
-            self[name] = Parameter(name, value=value, vary=True if vary is None else vary, min=min,
-                                   max=max, expr=expr, brute_step=brute_step, user_data=user_data)
+            par = Parameter(name, value=value, vary=True if vary is None else vary, min=min,
+                            max=max, expr=expr, brute_step=brute_step, user_data=user_data)
+            self[name] = par
 
     def add_many(self, *specs):
         """Add several parameters: each a Parameter or lmfit's tuple
@@ -87,7 +92,7 @@ class Parameters(dict):
     def __add__(self, other):
         """A new Parameters with copies of both sides' parameters (lmfit's ``+``)."""
         if not isinstance(other, Parameters):
-            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
+            raise ValueError(f"'{other!s:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
         out = self.copy()
         for n, p in other.items():
             out[n] = p._raw_copy()
@@ -95,7 +100,7 @@ class Parameters(dict):
 
     def __iadd__(self, other):
         if not isinstance(other, Parameters):
-            raise ValueError(f"'{other!r:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
+            raise ValueError(f"'{other!s:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
         self.update({k: p._raw_copy() for k, p in other.items()})
         return self
 
@@ -153,8 +158,11 @@ class Parameters(dict):
 
     @staticmethod
     def _check_item(key, par):
+        if not (isinstance(key, str) and key.isidentifier()):
+            raise KeyError(f"'{key!s:.60}' is not a valid Parameters name")
         if not isinstance(par, Parameter):
-            raise TypeError(f"Parameters[{key!r}] must be a Parameter, got {type(par).__name__}")
+            raise NotAParameterError(f"'{par!s:.60}' is not a Parameter: Parameters[{key!r}] must be a "
+                                     f"Parameter, got {type(par).__name__}")
         if key != par.name:
             raise ValueError(f"key {key!r} does not match the parameter's name {par.name!r}")
 
@@ -165,12 +173,15 @@ class Parameters(dict):
         """
         if len(args) > 1:
             raise TypeError(f"update expected at most 1 positional argument, got {len(args)}")
+        if args and (isinstance(args[0], str) or not hasattr(args[0], "__iter__")):
+            raise ValueError(f"'{args[0]!s:.60}' is not a Parameters object")  # noqa: TRY004 (lmfit's type)
         items = list(dict(*args, **kwargs).items())
         for key, par in items:
             self._check_item(key, par)
         for key, par in items:
             super().__setitem__(key, par)
             par._params = self
+        return self  # lmfit's update returns the Parameters
 
     def setdefault(self, key, default=None):
         """dict.setdefault; a missing ``key`` needs a Parameter named ``key``."""
@@ -209,19 +220,23 @@ class Parameters(dict):
         """Name -> value, with tied values evaluated (needs numeric values)."""
         return evaluate_values(self)
 
-    def pretty_repr(self) -> str:
+    def pretty_repr(self, oneline=False) -> str:
+        """lmfit's: one line ``Parameters([('a', <Parameter ...>), ...])``
+        with ``oneline=True``, else one parameter a line."""
+        if oneline:
+            return "Parameters([" + ", ".join(f"('{k}', {p!r})" for k, p in self.items()) + "])"
         lines = ["Parameters({"]
-        lines += [f"    '{k}': {p!r}," for k, p in self.items()]
-        lines.append("})")
-        return "\n".join(lines)
+        lines += [f"    '{k}': {p!r}, " for k, p in self.items()]
+        lines.append("    })")
+        return "\n".join(lines) + "\n"
 
     def __repr__(self):
-        return self.pretty_repr()
+        return self.pretty_repr().rstrip("\n")
 
     def pretty_print(self, oneline=False, colwidth=8, precision=4, fmt="g", columns=COLUMNS):
         """Print lmfit's table: one line per parameter, sorted by name."""
         if oneline:
-            print(self.pretty_repr())
+            print(self.pretty_repr(oneline=True))
             return
         print("\n".join(pretty_lines(self, colwidth, precision, fmt, columns)))
 
@@ -278,7 +293,7 @@ def create_params(**kwargs) -> Parameters:
     params = Parameters()
     for name, spec in kwargs.items():
         if isinstance(spec, dict):
-            unknown = set(spec) - {"value", "vary", "min", "max", "expr"}
+            unknown = set(spec) - {"value", "vary", "min", "max", "expr", "brute_step", "user_data"}
             if unknown:
                 raise ValueError(f"create_params: parameter {name!r} has unknown field(s) {sorted(unknown)}")
             params.add(name, **spec)

@@ -122,14 +122,17 @@ class LmfitView:
         y, best = self.extras.get("data"), self.extras.get("best_fit")
         if y is None or best is None:
             return None
-        y, best = np.asarray(y, dtype=float), np.asarray(best, dtype=float)
+        if np.iscomplexobj(y) or np.iscomplexobj(best):  # complex data: |.|^2 (lmfit's is complex)
+            y, best = np.asarray(y, dtype=complex), np.asarray(best, dtype=complex)
+        else:
+            y, best = np.asarray(y, dtype=float), np.asarray(best, dtype=float)
         mask = self.extras.get("mask")
         keep = np.ones(y.shape, bool) if mask is None else np.asarray(mask, bool)
         keep = keep & np.isfinite(best)
         n = keep.sum(axis=1)
         mean = np.where(keep, y, 0).sum(axis=1) / np.maximum(n, 1)
-        ss_res = np.where(keep, (y - best) ** 2, 0).sum(axis=1)
-        ss_tot = np.where(keep, (y - mean[:, None]) ** 2, 0).sum(axis=1)
+        ss_res = np.where(keep, np.abs(y - best) ** 2, 0).sum(axis=1)
+        ss_tot = np.where(keep, np.abs(y - mean[:, None]) ** 2, 0).sum(axis=1)
         r2 = 1.0 - ss_res / np.maximum(ss_tot, np.finfo(float).tiny)
         return r2 if self.batched else float(r2[0])
 
