@@ -106,7 +106,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import batchfit as bf
     from batchfit.demo import gaussian_c
-    N, m, cs = 40960, 250, 2048
+    N, m, cs = 40960, 500, 2048
     rng = np.random.default_rng(0)
     x = np.linspace(0, 2, m)
     t = np.column_stack([rng.uniform(5, 15, N), rng.uniform(.7, 1.3, N), rng.uniform(.1, .4, N),
@@ -119,7 +119,7 @@ SCRIPT = textwrap.dedent("""
     def fit(k):
         p = model.make_params(**{n: t[:k, j] * 1.05 for j, n in enumerate(("amp", "cen", "sigma", "c"))})
         return model.fit(y[:k], p, x=x, chunk_size=cs, progress=False)
-    fit(2 * cs)  # compiles every program, reaches one chunk's working set
+    fit(8 * cs)  # compiles every program; one chunk's and one data block's working sets (16384 rows)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     res = fit(N)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
