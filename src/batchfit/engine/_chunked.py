@@ -23,6 +23,10 @@ from ..results._result import FitResult
 from . import _memory, _run
 from ._checkpoint import CheckpointError, _Checkpoint, check_checkpoint, fingerprint
 from ._refit import Refit, attach
+from ._residuals import lazy_residual
+
+# not kept by a chunked run: computed from the fitted values when read (_residuals)
+LAZY = ("residual",)
 
 __all__ = ["CheckpointError", "check_checkpoint", "check_chunk_size", "check_progress", "fingerprint", "run"]
 
@@ -135,6 +139,8 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
         except ImportError:
             bar = None  # auto mode: no tqdm, no bar
     out = None  # the whole batch's arrays, filled chunk by chunk (no concatenation copy)
+    keep = [k for k in ARRAYS if k not in LAZY]
+    tail = None
     done = 0
     try:
         for i, (start, stop) in enumerate(bounds):
@@ -146,8 +152,9 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
                 if ckpt is not None:
                     ckpt.save(i, part)
             if out is None:
-                out = {k: np.empty((B,) + part[k].shape[1:], part[k].dtype) for k in ARRAYS}
-            for k in ARRAYS:
+                out = {k: np.empty((B,) + part[k].shape[1:], part[k].dtype) for k in keep}
+                tail = {k: (part[k].shape[1:], part[k].dtype) for k in LAZY}
+            for k in keep:
                 out[k][start:stop] = part[k]
             del part
             done += stop - start
@@ -160,5 +167,6 @@ def run(*args, chunk_size=None, checkpoint=None, progress=None, **kwargs) -> Fit
             bar.close()
     refit = Refit(a["resid"], a["resid_ext"], a["spec"], a["per_fit"], a["shared"], a["cfg"],
                   a["dtype"], a["scale_covar"])
+    out["residual"] = lazy_residual(refit, out["values_all"], *tail["residual"])
     return attach(FitResult(spec=a["spec"], template=a["template"], method=a["method_label"],
                             batched=a["batched"], extras=a.get("extras"), **out), refit)

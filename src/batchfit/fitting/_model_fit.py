@@ -10,6 +10,7 @@ from ..problem._data import prepare, shape_hint
 from ..problem._estimator import CHI2, check_counts
 from ..problem._pack import batch_size_of, device_args, make_spec, pack
 from ..problem._residual import ResidualShapeError, model_residual
+from ..results._lazy import LazyRows
 from ..stats import _estimated
 
 
@@ -46,7 +47,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     y = md.per_fit["y"]
     w = md.per_fit.get("weights", md.shared.get("weights"))
     if est.plain:
-        best = _best_fit(result._a["residual"], y, w, md.per_fit.get("mask"))
+        best = lazy_best_fit(result._a, y, w, md.per_fit.get("mask"))
     else:
         vals = {n: result._a["values_all"][:, spec.names.index(n)] for n in model.param_names}
         best = _estimated.finish(result, est, model.eval_fn, vals, md.indep_fit, md.indep_shared, y,
@@ -57,6 +58,24 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
                          mask=md.per_fit.get("mask"), nan_policy=nan_policy, scale_covar=bool(scale_covar),
                          max_nfev=cfg.max_nfev)
     return result
+
+
+def lazy_best_fit(arrays, y, w, mask, block=1 << 14) -> LazyRows:
+    """``best_fit`` computed when read: :func:`_best_fit` of the residual in
+    ``arrays`` (a result's LazyDict, itself perhaps pending), ``block``
+    datasets at a time, for the rows read only."""
+    dtype = np.result_type(arrays.raw("residual").dtype, y.dtype)
+
+    def rows(a, b):
+        out = np.empty((b - a,) + y.shape[1:], dtype=dtype)
+        for i in range(a, b, block):
+            j = min(i + block, b)
+            out[i - a:j - a] = _best_fit(arrays.rows("residual", i, j), y[i:j],
+                                         w if w is None or w.ndim < 2 else w[i:j],
+                                         None if mask is None else mask[i:j])
+        return out
+
+    return LazyRows(rows, 0, y.shape[0], y.shape[1:], dtype)
 
 
 def _best_fit(residual, y, w, mask, rows=1 << 14):

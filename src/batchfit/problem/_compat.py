@@ -46,6 +46,21 @@ class PrecisionWarning(UserWarning):
 RESOLUTION_LIMIT = 1e-4  # an input whose rounding step exceeds this share of its range is warned about
 
 
+def _row_ranges(a, valid=None, block=1 << 14):
+    """Each row's largest and smallest valid value (float64, NaN for a row
+    with none), ``block`` rows at a time: no copy of a large ``a``."""
+    rows = np.atleast_2d(a)
+    rows = rows.reshape(rows.shape[0], -1)  # trailing axes (e.g. a response matrix) are one row
+    ok = None if valid is None else np.broadcast_to(valid, np.shape(a)).reshape(rows.shape)
+    hi, lo = np.empty(rows.shape[0]), np.empty(rows.shape[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+        for i in range(0, rows.shape[0], block):
+            r = rows[i:i + block] if ok is None else np.where(ok[i:i + block], rows[i:i + block], np.nan)
+            hi[i:i + block], lo[i:i + block] = np.nanmax(r, axis=-1), np.nanmin(r, axis=-1)
+    return hi, lo
+
+
 def warn_if_unresolved(name, a, dtype, label, valid=None, stacklevel=3):
     """Warn (:class:`PrecisionWarning`) where ``dtype`` rounds ``a`` (one
     dataset per row) in steps larger than :data:`RESOLUTION_LIMIT` of its
@@ -54,11 +69,8 @@ def warn_if_unresolved(name, a, dtype, label, valid=None, stacklevel=3):
     a = np.asarray(a)
     if a.dtype.kind != "f" or a.size < 2:
         return
-    rows = np.atleast_2d(np.where(valid, a, np.nan) if valid is not None else a).astype(np.float64)
-    rows = rows.reshape(rows.shape[0], -1)  # trailing axes (e.g. a response matrix) are one row
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-        hi, lo = np.nanmax(rows, axis=-1), np.nanmin(rows, axis=-1)
+    hi, lo = _row_ranges(a, valid)
+    with np.errstate(invalid="ignore"):
         step = float(np.finfo(dtype).eps) * np.maximum(np.abs(hi), np.abs(lo))
         share = np.where(hi > lo, step / (hi - lo), 0.0)
     share = np.nan_to_num(share)

@@ -11,6 +11,7 @@ import numpy as np
 from ..params import Parameters
 from ..problem._pack import ParamSpec
 from ._base import ARRAYS, StatusView, check_index
+from ._lazy import LazyDict, LazyRows, take
 from ._lmfit import LmfitView
 
 
@@ -36,14 +37,17 @@ class FitResult(StatusView, LmfitView):
         missing = set(ARRAYS) - set(arrays)
         if missing:
             raise TypeError(f"FitResult missing arrays {sorted(missing)}")
-        self._a = {k: np.asarray(arrays[k]) for k in ARRAYS}
+        # the residual of a chunked batch (and a Model fit's best_fit extra) may be
+        # LazyRows: computed when first read (results/_lazy.py)
+        self._a = LazyDict({k: (v if isinstance(v, LazyRows) else np.asarray(v))
+                            for k, v in ((k, arrays[k]) for k in ARRAYS)})
         self._spec = spec
         self._template = template
         self.method = method
         self.batched = batched
         self.var_names = list(spec.free)
         self.nvarys = len(spec.free)
-        self.extras = dict(extras or {})
+        self.extras = LazyDict.of(extras)
         self._params = None
 
     # -- batch plumbing -------------------------------------------------
@@ -56,11 +60,11 @@ class FitResult(StatusView, LmfitView):
     def __getitem__(self, i) -> FitResult:
         n = len(self)
         i = check_index(i, n, "FitResult", "fit", f"a batch of {n}")
-        extras = {k: (_cut_dict(v, i, n) if isinstance(v, dict)
-                      else v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
-                  for k, v in self.extras.items()}
+        extras = LazyDict.of({k: (_cut_dict(v, i, n) if isinstance(v, dict)
+                                  else take(v, i, i + 1) if _per_fit(v, n) else v)
+                              for k, v in self.extras.raw_items()})
         return FitResult(spec=self._spec, template=self._template, method=self.method, batched=False,
-                         extras=extras, **{k: v[i:i + 1] for k, v in self._a.items()})
+                         extras=extras, **{k: take(v, i, i + 1) for k, v in self._a.raw_items()})
 
     def __getattr__(self, key):
         if key.startswith("_"):
@@ -191,6 +195,11 @@ class FitResult(StatusView, LmfitView):
         from ..report._plot_batch import plot_map
 
         return plot_map(self, name, shape, **kwargs)
+
+
+def _per_fit(v, n):
+    """Is extra ``v`` an array (or pending rows) over the n fits?"""
+    return isinstance(v, LazyRows) or (isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n)
 
 
 def _cut_dict(d, i, n):

@@ -46,6 +46,12 @@ def _linearised(resid_ext, spec, th, pi, shared):
     return Jt / cs[:, None], cs, jnp.all(cn > 0), r, vals, G
 
 
+def residual_at(resid_ext, v, pi, shared):
+    """One fit's residual at external free values ``v``, as the statistics
+    compute it (``engine/_residuals`` evaluates it again when it is read)."""
+    return resid_ext(v, pi, shared)
+
+
 def cond_fast(dtype):
     """Largest 1-norm condition number of the column-scaled JᵀJ for which
     its Cholesky inverse is trusted (relative error about cond * eps:
