@@ -28,6 +28,7 @@ import numpy as np
 
 from ..solver import bucket_size
 from ._distributions import f_ppf, prob_to_sigma, sigma_to_prob
+from ._groups import FlatView, flat_names, is_group_result
 from ._profile import profile_fits, refit_of
 
 
@@ -74,7 +75,18 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
       >>> ci = bf.conf_interval(res, sigmas=(1,))
       >>> [round(p, 4) for p, _ in ci["a"]]
       [0.6827, 0.0, 0.6827]
+
+    For a :class:`~batchfit.groups.GroupFitResult` each group is one fit of
+    its flat parameters (shared ones by name, a per-dataset ``p`` as ``p_0
+    ... p_{K-1}``, the names of ``result.var_names``), and every point of
+    every group goes into the same solver calls; ``p_names`` may name a
+    per-dataset parameter as a whole. Values are floats for one group,
+    arrays (G,) for G groups.
     """
+    if is_group_result(result):
+        view = FlatView(result, "conf_interval")
+        return conf_interval(view, flat_names(p_names, result, view._spec.free), sigmas,
+                             maxiter=maxiter, rtol=rtol)
     refit, rows = refit_of(result, "conf_interval")
     spec = result._spec
     free = list(spec.free)
