@@ -312,12 +312,10 @@ class Model:
         if method in SCALAR_METHODS:  # optax, as minimize (fitting/_model_scalar.py)
             from ._model_scalar import fit_scalar
 
-            if shared is not None or statistic != "chi2" or loss != "linear" or n_starts != 1:
-                raise ValueError(f"Model {self._name!r}.fit: method={method!r} (a scalar method) takes "
-                                 "no shared=, statistic, loss or n_starts; use method='leastsq'")
             return fit_scalar(self, data, params, {v: kwargs[v] for v in self.independent_vars}, weights,
                               method, nan_policy=nan_policy or self.nan_policy, scale_covar=scale_covar,
-                              max_nfev=max_nfev, ftol=ftol, gtol=gtol, dtype=dtype, fit_kws=fit_kws)
+                              max_nfev=max_nfev, ftol=ftol, gtol=gtol, dtype=dtype, fit_kws=fit_kws,
+                              refused=(shared, statistic, loss, n_starts))
         opts = solver_options(fit_kws, f"Model {self._name!r}.fit")
         opts.update({k: v for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items()
                      if v is not None})

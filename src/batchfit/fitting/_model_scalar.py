@@ -16,10 +16,15 @@ import numpy as np
 
 
 def fit_scalar(model, data, params, indep, weights, method, *, nan_policy, scale_covar, max_nfev, ftol,
-               gtol, dtype, fit_kws, reduce_fcn=None, learning_rate=None):
+               gtol, dtype, fit_kws, refused=(None, "chi2", "linear", 1), reduce_fcn=None,
+               learning_rate=None):
     from ._minimize import minimize
 
     label = f"Model {model._name!r}.fit"
+    shared, statistic, loss, n_starts = refused
+    if shared is not None or statistic != "chi2" or loss != "linear" or n_starts != 1:
+        raise ValueError(f"{label}: method={method!r} (a scalar method) takes no shared=, statistic, loss "
+                         "or n_starts; use method='leastsq'")
     try:
         y = np.asarray(data, dtype=float)
     except (TypeError, ValueError):

@@ -42,8 +42,8 @@ class FlatView:
                 vals[:, j] = v if k is None else v[:, k]
         if res._covar is None or res.var_names is None:
             raise ValueError(f"{what} needs the group's full covariance, which this result does not keep "
-                             f"(more than {_full_max()} free parameters per group, or groups that freeze "
-                             "different datasets)")
+                             "(more free parameters per group than GroupFitResult keeps it for, or groups "
+                             "that freeze different datasets)")
         order = [res.var_names.index(n) for n in spec.free] if set(spec.free) <= set(res.var_names) else None
         if order is None or len(order) != len(res.var_names):
             raise ValueError(f"{what}: the group's free parameters {res.var_names} differ from its flat "
@@ -56,12 +56,6 @@ class FlatView:
 
     def __len__(self):
         return self._G
-
-
-def _full_max():
-    from ..groups._result import FULL_COVAR_MAX
-
-    return FULL_COVAR_MAX
 
 
 def flat_source(name, lay):
