@@ -20,6 +20,7 @@ from ._lmfit_args import lmfit_arguments, static_options
 from ._minimize import make_config, solver_options
 from ..problem._estimator import make_estimator
 from ._model_fit import fit_data
+from ._scalar import SCALAR_METHODS
 from ._signature import read_signature
 
 HINT_FIELDS = frozenset(_hints.HINT_FIELDS)
@@ -254,7 +255,10 @@ class Model:
           params: :class:`Parameters` (default: :meth:`make_params`); array
             values of shape (N,) give per-fit starts and bounds.
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).
-          method: ``"leastsq"`` (LM) or ``"gauss_newton"``.
+          method: ``"leastsq"`` (LM) or ``"gauss_newton"``, or a scalar
+            method run through optax as in :func:`minimize` (``"lbfgs"``,
+            ``"adam"``, ...): the sum of squares of the weighted residual
+            is minimised, with lmfit's scalar-method statistics.
           nan_policy: ``"raise"`` (default), ``"omit"`` or ``"propagate"``.
           scale_covar: scale the covariance by the reduced statistic;
             ``None`` (default): True, except for ``statistic="cstat"``,
@@ -308,6 +312,13 @@ class Model:
         missing_p = [n for n in self.param_names if n not in params]
         if missing_p:
             raise ValueError(f"Model {self._name!r}.fit: params lacks {missing_p}")
+        if method in SCALAR_METHODS:  # optax, as minimize (fitting/_model_scalar.py)
+            from ._model_scalar import fit_scalar
+
+            return fit_scalar(self, data, params, {v: kwargs[v] for v in self.independent_vars}, weights,
+                              method, nan_policy=nan_policy or self.nan_policy, scale_covar=scale_covar,
+                              max_nfev=max_nfev, ftol=ftol, gtol=gtol, dtype=dtype, fit_kws=fit_kws,
+                              refused=(shared, statistic, loss, n_starts))
         opts = solver_options(fit_kws, f"Model {self._name!r}.fit")
         opts.update({k: v for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items()
                      if v is not None})

@@ -42,6 +42,7 @@ from ._layout import (
     split_groups,
     vary_table,
 )
+from ._lazy import lazy_rows
 from ._result import GroupFitResult, fit_extras
 
 GROUP_SOLVERS = ("auto", "dense", "schur")
@@ -120,27 +121,51 @@ def _fit(model, params, lay, md, solver, *, cfg, dtype, scale_covar, method, lab
 
         res = fit_schur(model, params, lay, md, cfg=cfg, dtype=dtype, scale_covar=scale_covar,
                         method=method, label=label, est=est)
+        frozen = params.copy()  # the problem as fitted, whatever the caller does to params later
+        res.extras["refit"] = lazy_rows(G, lambda: _dense_refit(model, frozen, lay, md, cfg, dtype,
+                                                                  scale_covar, est))
         return res if est.plain else _estimated_groups(res, est, model, md, lay, dtype)
+    fp, spec, packed, resid, resid_ext, per_fit, sh, ndata = dense_problem(model, params, lay, md, dtype, est)
+    with x64_context(dtype):
+        flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
+                   method, scale_covar, label, m_expected=K * md.m)
+    res = GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
+        md, G, K, flat._a["residual"], model))
+    res.extras["refit"] = flat.extras["refit"]  # the flat problem, for conf_interval
+    return res if est.plain else _estimated_groups(res, est, model, md, lay, dtype)
+
+
+def dense_problem(model, params, lay, md, dtype, est):
+    """The dense solve's problem: each group one fit of the flat parameter
+    vector (``flat_params``). Returns the flat Parameters, their spec, the
+    packed starts, the internal and external residuals, the per-group and
+    shared arrays and the valid points per group."""
+    from ..problem._compat import x64_context
+
+    G, K = lay.G, lay.K
     fp = flat_params(params, lay)
     spec = make_spec(fp)
-    m = md.m
     ndata = md.ndata.reshape(G, K).sum(axis=1)
     packed = pack(fp, spec, G)
-    resid = group_residual(model.eval_fn, spec, tuple(model.param_names), tuple(model.independent_vars),
-                           lay.shared, K, est=est)
-    resid_ext = group_residual(model.eval_fn, spec, tuple(model.param_names),
-                               tuple(model.independent_vars), lay.shared, K, True, est=est, stats=True)
+    names, indep = tuple(model.param_names), tuple(model.independent_vars)
+    resid = group_residual(model.eval_fn, spec, names, indep, lay.shared, K, est=est)
+    resid_ext = group_residual(model.eval_fn, spec, names, indep, lay.shared, K, True, est=est, stats=True)
     with x64_context(dtype):
         per_fit = packed_args(packed, dtype)
         per_fit["data"] = {k: split_groups(v, G, K) for k, v in host_arrays(md.per_fit, dtype).items()}
         per_fit["indep"] = {k: split_groups(v, G, K) for k, v in host_arrays(md.indep_fit, dtype).items()}
         sh = jax.tree_util.tree_map(jnp.asarray, {
             "data": host_arrays(md.shared, dtype), "indep": host_arrays(md.indep_shared, dtype)})
-        flat = run(resid, resid_ext, spec, fp, packed, per_fit, sh, ndata, G, grouped, cfg, dtype,
-                   method, scale_covar, label, m_expected=K * m)
-    res = GroupFitResult.from_flat(flat, params, lay, extras=fit_extras(
-        md, G, K, flat._a["residual"], model))
-    return res if est.plain else _estimated_groups(res, est, model, md, lay, dtype)
+    return fp, spec, packed, resid, resid_ext, per_fit, sh, ndata
+
+
+def _dense_refit(model, params, lay, md, cfg, dtype, scale_covar, est):
+    """The :class:`~batchfit.engine._refit.Refit` of a Schur fit's groups as
+    dense problems (built when an interval tool first asks for it)."""
+    from ..engine._refit import Refit
+
+    _, spec, _, resid, resid_ext, per_fit, sh, _ = dense_problem(model, params, lay, md, dtype, est)
+    return Refit(resid, resid_ext, spec, per_fit, sh, cfg, dtype, scale_covar)
 
 
 def _estimated_groups(res, est, model, md, lay, dtype):

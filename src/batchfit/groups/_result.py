@@ -217,6 +217,19 @@ class GroupFitResult(StatusView):
         with :func:`batchfit.load_result`. The Model object is not saved."""
         write_dict(self.to_dict(), path)
 
+    def eval_uncertainty(self, sigma=1, **kwargs):
+        """The uncertainty band of every dataset's model (lmfit's
+        ``ModelResult.eval_uncertainty`` of the group written as one flat
+        fit): ``t_ppf((prob + 1) / 2, nfree) * sqrt(diag(J C Jᵀ))`` with
+        ``C`` the group's full covariance and ``J`` the exact Jacobian of
+        the model curves with respect to all its free parameters. ``**kwargs``
+        may give other independent variables ((m,), (K, m) or (G, K, m);
+        default: the fit's). Returns and sets ``dely`` (and
+        ``dely_predicted``): (K, m) for one group, (G, K, m) for G groups."""
+        from ..inference._group_uncertainty import group_eval_uncertainty
+
+        return group_eval_uncertainty(self, sigma, **kwargs)
+
     def plot(self, *, fig=None, max_datasets=8, **kwargs):
         """Data and best fit of every dataset of one group (up to
         ``max_datasets``), residuals below; returns the Figure. Keywords:

@@ -28,7 +28,9 @@ import numpy as np
 
 from ..solver import bucket_size
 from ._distributions import f_ppf, prob_to_sigma, sigma_to_prob
+from ._groups import FlatView, flat_names, is_group_result
 from ._profile import profile_fits, refit_of
+from ._trace import build_trace, check_prob_func, targets_from_prob_func
 
 
 def _check_sigmas(sigmas):
@@ -50,7 +52,8 @@ def _targets(result, probs):
     return chi2[:, None] * f_ppf(probs[None, :], 1.0, nfree[:, None]) / nfree[:, None]
 
 
-def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e-5):
+def conf_interval(result, p_names=None, sigmas=(1, 2, 3), trace=False, *, maxiter=50, rtol=1e-5,
+                  prob_func=None):
     """Profile-likelihood confidence intervals of a fit, or of every fit of a batch.
 
     Args:
@@ -60,12 +63,18 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
         probability, as in lmfit).
       maxiter: most search rounds (each one solver call for all open points).
       rtol: relative tolerance on ``sqrt(chi2 - chi2_best)`` at a root.
+      trace: also return lmfit's trace, ``{name: {param: values, ...,
+        "prob": probs}}`` of every profile fit (arrays (N, P), NaN-padded,
+        for a batch); see ``inference/_trace.py``.
+      prob_func: lmfit's ``prob_func(best, new)`` in place of the F-test
+        (a function of the profile fit's chi-square, growing with it).
 
     Returns:
       lmfit's layout ``{name: [(prob, lower), ..., (0.0, best), ..., (prob,
       upper)]}``, the lower ends from the widest level in; values are floats
       for a single fit, arrays (N,) for a batch (NaN for fits that did not
-      succeed or have no error bars).
+      succeed or have no error bars); with ``trace=True`` the pair ``(ci,
+      trace)``, as lmfit.
 
     Example:
       >>> import numpy as np, batchfit as bf
@@ -74,7 +83,18 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
       >>> ci = bf.conf_interval(res, sigmas=(1,))
       >>> [round(p, 4) for p, _ in ci["a"]]
       [0.6827, 0.0, 0.6827]
+
+    For a :class:`~batchfit.groups.GroupFitResult` each group is one fit of
+    its flat parameters (shared ones by name, a per-dataset ``p`` as ``p_0
+    ... p_{K-1}``, the names of ``result.var_names``), and every point of
+    every group goes into the same solver calls; ``p_names`` may name a
+    per-dataset parameter as a whole. Values are floats for one group,
+    arrays (G,) for G groups.
     """
+    if is_group_result(result):
+        view = FlatView(result, "conf_interval")
+        return conf_interval(view, flat_names(p_names, result, view._spec.free), sigmas, trace,
+                             maxiter=maxiter, rtol=rtol, prob_func=prob_func)
     refit, rows = refit_of(result, "conf_interval")
     spec = result._spec
     free = list(spec.free)
@@ -89,6 +109,7 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
     if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
         raise ValueError(f"conf_interval: maxiter must be a positive integer, got {maxiter!r}")
     s = _check_sigmas(sigmas)
+    check_prob_func(prob_func)
     probs = sigma_to_prob(s)
     B, S = len(result), len(s)
     col = [spec.names.index(f) for f in free]
@@ -97,7 +118,8 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
     usable = result._a["errorbars"] & np.isin(result._a["status"], _success()) & np.isfinite(chi2b)
     if not result.batched and not usable[0]:
         raise ValueError("conf_interval: the fit did not succeed or has no error bars")
-    z = np.sqrt(_targets(result, probs))  # (B, S)
+    z = np.sqrt(_targets(result, probs) if prob_func is None else
+                targets_from_prob_func(result, probs, prob_func))  # (B, S)
     cov = np.asarray(result._a["covar"], dtype=float)
     var = np.diagonal(cov, axis1=1, axis2=2)
     redchi = np.asarray(result._a["redchi"], dtype=float)
@@ -110,8 +132,9 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
     b, jj, d, k = (a.ravel() for a in np.meshgrid(np.nonzero(usable)[0], jn, [-1.0, 1.0],
                                                     np.arange(S), indexing="ij"))
     out = np.full(len(b), np.nan)
+    log = [] if trace else None
     if len(b):
-        out = _search(refit, rows, b, jj, d, z[b, k], best, chi2b, cov, su, lo, hi, maxiter, rtol)
+        out = _search(refit, rows, b, jj, d, z[b, k], best, chi2b, cov, su, lo, hi, maxiter, rtol, log)
     vals = np.full((len(jn), 2, S, B), np.nan)
     pos = {int(j): i for i, j in enumerate(jn)}
     ji = np.array([pos[int(j)] for j in jj], dtype=int)
@@ -126,6 +149,8 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), *, maxiter=50, rtol=1e
         lower = [(float(probs[q]), val(vals[i, 0, q])) for q in reversed(range(S))]
         upper = [(float(probs[q]), val(vals[i, 1, q])) for q in range(S)]
         ci[name] = lower + [(0.0, val(best[:, j]))] + upper
+    if trace:
+        return ci, build_trace(result, refit, rows, names, log or [], b, jj, d, best, prob_func)
     return ci
 
 
@@ -135,7 +160,7 @@ def _success():
     return success_codes()
 
 
-def _search(refit, rows, b, jj, d, z, best, chi2b, cov, su, lo, hi, maxiter, rtol):
+def _search(refit, rows, b, jj, d, z, best, chi2b, cov, su, lo, hi, maxiter, rtol, log=None):
     """The roots, one per entry of the flat arrays (fit ``b``, free index
     ``jj``, direction ``d``, target ``z`` of ``h``)."""
     R = len(b)
@@ -159,6 +184,8 @@ def _search(refit, rows, b, jj, d, z, best, chi2b, cov, su, lo, hi, maxiter, rto
             break
         chi2, sol, ok = profile_fits(refit, rows[b[a]], jj[a], best[b[a], jj[a]] + d[a] * t[a], start[a],
                                      cap=bucket_size(R))
+        if log is not None:  # the trace: every profile fit of this round
+            log.append((a, chi2, sol, ok))
         h = np.sqrt(np.maximum(chi2 - chi2b[b[a]], 0.0))
         ta, za = t[a], z[a]
         fail = ~ok

@@ -32,7 +32,7 @@ def refit_of(result, what):
     if r is None or getattr(r, "refit", None) is None:
         raise NoProblemError(
             f"{what} refits the problem of a result, and this result carries none (a result loaded "
-            "from a file, or one of shared-parameter groups): fit again with minimize or Model.fit")
+            "from a file): fit again with minimize or Model.fit")
     return r.refit, r.index
 
 
