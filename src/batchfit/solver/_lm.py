@@ -50,7 +50,10 @@ def lm_init(resid_fn, cfg: LMConfig, theta0, args, shared) -> LMState:
 
 
 def _trial_step(resid_fn, cfg: LMConfig, s: LMState, args, shared):
-    """One trial step with one residual+Jacobian evaluation.
+    """One trial step with one residual+Jacobian evaluation, before the fold
+    curvature and the restart policy (see :func:`lm_step`); returns the new
+    state, the fold curvature's inputs, whether a column folds, whether the
+    fit ran and whether a column collapsed.
 
     Finished fits pass through unchanged, so a batch can be stepped in
     lock-step. Convergence is judged on the (nearly) undamped Gauss-Newton
@@ -250,9 +253,6 @@ def lm_steps(resid_fn, cfg: LMConfig, s: LMState, args, shared) -> LMState:
     the batch has a collapsed column (``lax.cond`` on the whole batch);
     otherwise it is zero for every fit, as :func:`fold_curvature` gives.
     """
-    import os
-    if os.environ.get("BF_NOGATE"):
-        return jax.vmap(partial(lm_step, resid_fn, cfg), in_axes=(0, 0, None))(s, args, shared)
     trial = jax.vmap(partial(_trial_step, resid_fn, cfg), in_axes=(0, 0, None))
     new, fold_in, folds, running, collapsed = trial(s, args, shared)
     if cfg.method == "lm":
