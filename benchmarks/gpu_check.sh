@@ -27,10 +27,10 @@ export PYTHONUNBUFFERED=1
 
 if [ "$MODE" = cpu ]; then
     export JAX_PLATFORMS=cpu
-    N=64; G=16; D=16; PEER_CAP=8; W4_CAP=16; REPEATS=1; COLD_REPEATS=1
+    N=64; G=16; D=16; PEER_CAP=8; W4_CAP=16; REPEATS=1; COLD_REPEATS=1; ROOF_B=64
     TESTS="tests/test_memory.py::test_bytes_per_fit_closed_form tests/test_memory.py::test_auto_chunk_size_only_when_needed"
 else
-    N=1000000; G=100000; D=100000; PEER_CAP=100; W4_CAP=1000; REPEATS=2; COLD_REPEATS=3
+    N=1000000; G=100000; D=100000; PEER_CAP=100; W4_CAP=1000; REPEATS=2; COLD_REPEATS=3; ROOF_B=65536
     # the accelerator path: compacting driver, memory streaming, sharding, float32/float64
     TESTS="tests/test_batch.py tests/test_memory.py tests/test_sharding.py tests/test_chunked.py
            tests/test_groups.py::test_schur_equals_dense
@@ -95,6 +95,8 @@ step bench_float32 70 "$PY" -m benchmarks --workload W1,W2 --sizes "W1=$N,W2=$N"
     --peers '' --repeats "$REPEATS" --out "$WORK/bench_float32"
 step cold_process 60 "$PY" -m benchmarks --workload cold --repeats "$COLD_REPEATS" \
     --out "$WORK/bench_cold"
+step roofline 30 "$PY" -m benchmarks --roofline --dtype float32 --roofline-batch "$ROOF_B" \
+    --out "$WORK/roofline"
 
 "$PY" "$ROOT/benchmarks/gpu_check_report.py" "$WORK" "$MODE" "${OUT:-}"
 rc=$?

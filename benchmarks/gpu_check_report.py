@@ -35,6 +35,14 @@ def _last_line(path, pattern):
     return hits[-1].strip("= ") if hits else ""
 
 
+def _lines(path, prefix):
+    try:
+        with open(path, errors="replace") as fh:
+            return [ln.strip() for ln in fh if ln.startswith(prefix)]
+    except OSError:
+        return []
+
+
 def _f(x, spec):
     return "-" if x is None else format(x, spec)
 
@@ -69,6 +77,8 @@ def main(argv):
             name, rc, sec, limit = line.rstrip("\n").split("\t")
             log = os.path.join(work, f"{name}.log")
             note = _last_line(log, r"\d+ (passed|failed)|error") if name == "tests" else ""
+            if name == "roofline":  # one line per workload: bytes and flops per fit of the step
+                note = "; ".join(_lines(log, "roofline "))
             steps.append({"step": name, "status": _status(rc), "exit": rc, "seconds": int(sec),
                           "timeout_s": int(limit), "note": note})
     records = []

@@ -581,7 +581,20 @@ def main(argv=None):
     ap.add_argument("--dask-workers", type=int, default=2, help="dask workload: LocalCluster worker processes")
     ap.add_argument("--dask-chunk", type=int, default=50_000, help="dask workload: fits per Zarr/dask chunk")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--roofline", action="store_true",
+                    help="print bytes and flops per fit of one compiled LM step (W1, W2; XLA's cost "
+                         "analysis) against the floor of reading the data and the state once, and exit")
+    ap.add_argument("--roofline-batch", type=int, default=4096, help="--roofline: the bucket compiled")
     args = ap.parse_args(argv)
+    if args.roofline:
+        from . import roofline
+
+        dtypes = [args.dtype] if "--dtype" in (argv if argv is not None else sys.argv) else ["float32", "float64"]
+        recs = roofline.run(dtypes, args.roofline_batch)
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "roofline.json"), "w") as f:
+            json.dump(recs, f, indent=1)
+        return 0
 
     wls = names if args.workload == "all" else [w.strip() for w in args.workload.split(",") if w.strip()]
     bad = [w for w in wls if w not in names]

@@ -55,6 +55,10 @@ def test_records_written_with_their_fields(run):
     assert rec["devices"] == 1
     assert rec["cold_seconds"] >= rec["cold_compile_seconds"] > 0 and rec["cold_compiles"] > 0
     np.testing.assert_allclose(rec["fits_per_s"], 40 / rec["seconds"], rtol=1e-12)
+    # per core: wall x threads / fits, and the process CPU time / fits
+    np.testing.assert_allclose(rec["us_per_fit_core_wall"], rec["seconds"] * rec["cores"] * 1e6 / 40, rtol=1e-12)
+    np.testing.assert_allclose(rec["us_per_fit_cpu"], rec["cpu_seconds"] * 1e6 / 40, rtol=1e-12)
+    assert rec["cpu_seconds"] > 0 and rec["cores"] >= 1
     peer = _load(out, "W1_N40_float64_scipy.json")
     assert peer["n_fits_run"] == 12 and peer["vs_reference"] is None
     np.testing.assert_allclose(rec["ratio_vs"]["scipy"], rec["fits_per_s"] / peer["fits_per_s"], rtol=1e-12)
@@ -113,3 +117,23 @@ def test_w4_global_fit_benchmark_smoke():
     assert abs(bf_rec["tau"][0] / 0.5 - 1) < 5 * bf_rec["tau_stderr"][0] / 0.5 + 1e-3
     assert abs(bf_rec["tau"][1] / 3.0 - 1) < 5 * bf_rec["tau_stderr"][1] / 3.0 + 1e-3
     assert "| W4 | 60 |" in global_fit.markdown(recs)
+
+
+def test_roofline_counts_the_compiled_step():
+    """``--roofline``: XLA's bytes and flops per fit of the compiled step, and
+    the floor (the fit's data once, its state read and written) from the
+    sizes of the arrays themselves."""
+    sys.path.insert(0, ROOT)
+    from benchmarks import roofline
+
+    r = roofline.measure("W1", "float64", B=16)
+    assert (r["m"], r["nfree"], r["B"]) == (100, 4, 16)
+    # the state of one fit: theta, chi2, JᵀJ, Jᵀr, D, C, lam, nu, nfev, status, and the
+    # restart's copies of it (start, best) with its two counters
+    one = (4 + 1 + 16 + 4 + 4 + 4 + 1 + 1) * 8 + 4 + 4
+    assert r["state_bytes_per_fit"] == 3 * one + 8
+    assert r["floor_bytes"] == 100 * 8 + 2 * r["state_bytes_per_fit"]
+    assert r["bytes_per_fit_eval"] > r["floor_bytes"]  # at least the data and the state
+    assert r["flops_per_fit_eval"] > 100 * 16  # at least JᵀJ's products
+    assert r["transcendentals_per_fit_eval"] >= 100  # at least the model's exp per point
+    assert roofline.line(r).startswith("roofline W1 float64: bytes/fit-eval=")

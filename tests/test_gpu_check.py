@@ -12,7 +12,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "gpu_check.sh")
-STEPS = ["install", "devices", "tests", "bench_float64", "bench_float32", "cold_process"]
+STEPS = ["install", "devices", "tests", "bench_float64", "bench_float32", "cold_process", "roofline"]
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None or shutil.which("timeout") is None,
                                 reason="needs bash and coreutils timeout")
@@ -35,6 +35,8 @@ def test_cpu_smoke_runs_every_step_and_reports(tmp_path):
     assert [s["step"] for s in rep["steps"]] == STEPS
     assert all(s["status"] == "ok" and s["seconds"] <= s["timeout_s"] for s in rep["steps"])
     assert "2 passed" in rep["steps"][2]["note"]
+    roof = rep["steps"][STEPS.index("roofline")]["note"]
+    assert "roofline W1 float32: bytes/fit-eval=" in roof and "roofline W2 float32" in roof
     got = {(r["workload"], r.get("dtype"), r["system"]) for r in rep["records"]}
     for want in [("W1", "float64", "batchfit"), ("W1", "float32", "batchfit"),
                  ("W2", "float64", "batchfit"), ("W2", "float32", "batchfit"),
