@@ -25,7 +25,7 @@ import numpy as np
 
 BUDGET_FRACTION = 0.4  # of a device's memory that one batch may plan to use
 SAFETY = 3.0  # XLA temporaries, padding to a bucket, the statistics pass
-CPU_CHUNK_BYTES = 512 * 2**20  # planned working set of one chunk on a CPU at most
+CPU_CHUNK_BYTES = 256 * 2**20  # planned working set of one chunk on a CPU at most
 MEMINFO = "/proc/meminfo"
 ENV_BUDGET = "BATCHFIT_MEMORY_BUDGET"
 
@@ -102,7 +102,9 @@ def bytes_per_fit(per_fit, B: int, m: int, n: int, itemsize: int) -> int:
     data = sum(int(np.asarray(a).nbytes) for a in jax.tree_util.tree_leaves(per_fit)) // max(B, 1)
     # the LM state (n^2 + 6n + 8 numbers) is held three times: running, the
     # start and a first run kept for a restart (solver/_restart.py)
-    work = itemsize * ((n + 3) * m + 3 * (n * n + 6 * n + 8))
+    # planned at 8 bytes a number even in float32: its temporaries are not all
+    # float32 (the float64 precision check, indices), about 0.7x of float64's
+    work = max(itemsize, 8) * ((n + 3) * m + 3 * (n * n + 6 * n + 8))
     return int(SAFETY * (work + data))
 
 

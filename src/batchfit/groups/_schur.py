@@ -125,6 +125,8 @@ def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
 @functools.partial(jax.jit, static_argnums=(0,))
 def _rounding_norm(resid_ext_d, vs, vl, args, grp, sh, r):
     """Per group, |r - r64| over its datasets (stats/_precision, for groups)."""
+    vs, vl, args, grp, sh, r = _precision.widen((vs, vl, args, grp, sh, r))
+
     def group(vs_g, vl_g, a_g, grp_g, r_g):
         r64 = jax.vmap(lambda tl, a: resid_ext_d(vs_g, tl, a, (sh, grp_g)))(vl_g, a_g)
         return jnp.linalg.norm(r64 - r_g)
@@ -231,8 +233,7 @@ def fit_schur(model, params, lay: GroupLayout, md, *, cfg, dtype, scale_covar, m
         rounding = None
         if np.dtype(dtype) == np.float32:  # float32 never lies: its rounding against float64
             with x64_context(np.float64):
-                rounding = np.asarray(_rounding_norm(resid_ext_d, *_precision.widen(
-                    (*ext, args, grp, sh, out[4]))))[:G]
+                rounding = np.asarray(_rounding_norm(resid_ext_d, *ext, args, grp, sh, out[4]))[:G]
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:G], (out, nfev, status))
     (Css, Csl, Cll, ok, r, Gm, vals, UWV), nfev, status = out
     status = status.copy()

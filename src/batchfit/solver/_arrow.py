@@ -25,7 +25,8 @@ import jax.numpy as jnp
 
 from ._arrow_fold import fold_curvature
 from ._config import LMConfig
-from ._lm import _ACCEPT, _COLLAPSE, _FOLD, DSCALE_FLOOR
+from ._fold import FOLD
+from ._lm import _ACCEPT, _COLLAPSE, DSCALE_FLOOR
 from ._restart import SUSPECT, after_step, with_restart
 from ._results import RESULTS
 from ._smallla import cholesky_apply, cholesky_factor
@@ -203,8 +204,8 @@ def arrow_step(resid_d, cfg: LMConfig, s: ArrowState, args, shared) -> ArrowStat
     Dl = jnp.maximum(Dcl, DSCALE_FLOOR * s.Dl)
     xnorm = jnp.sqrt(jnp.sum((Dcs * s.ts) ** 2) + jnp.sum((Dcl * s.tl) ** 2))
     lam0 = 16.0 * eps * (s.ts.shape[0] + s.tl.shape[-1])
-    Cs = jnp.where(cs < _FOLD * s.Ds, s.Cs, 0.0)  # a fold's curvature while its column stays collapsed
-    Cl = jnp.where(cl < _FOLD * s.Dl, s.Cl, 0.0)
+    Cs = jnp.where(cs < FOLD * s.Ds, s.Cs, 0.0)  # a fold's curvature while its column stays collapsed
+    Cl = jnp.where(cl < FOLD * s.Dl, s.Cl, 0.0)
     p0s, p0l, pred0 = _step_for(blk, Dcs, Dcl, lam0, Cs, Cl)
     near_raw = _finite(p0s, p0l, pred0) & (pred0 <= cfg.ftol * chi2_safe)
     near = near_raw & (s.nu <= 2.0)

@@ -1,6 +1,6 @@
 """Fold curvature for the block-arrow solver (``_arrow.py``), arrays only.
 
-The block-arrow counterpart of :func:`batchfit.solver._lm.fold_curvature`:
+The block-arrow counterpart of :func:`batchfit.solver._fold.fold_curvature`:
 a bounded parameter on its bound folds its internal coordinate, its
 Jacobian column collapses while its direction does not change, and the
 Gauss-Newton model misses the curvature that holds it there. Without it
@@ -8,7 +8,7 @@ every step across the bound overshoots, the damping grows to stop that
 one coordinate and every other parameter of the group stalls (the Schur
 solver ran to ``MAX_NFEV`` with a dataset's background on its bound).
 The tests are the dense solver's, written on the blocks: a collapsed
-column (below ``_FOLD`` of its running maximum) whose cosines with the
+column (below ``FOLD`` of its running maximum) whose cosines with the
 other columns flip sign with it and whose gradient keeps its cosine with
 the residual; its secant curvature ``(g_new - g - JᵀJ dθ)_j / dθ_j`` is
 kept while positive and the column stays collapsed. The local-local
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._lm import _FOLD, _FOLD_SLOPE, _FOLD_TOL
+from ._fold import FOLD, FOLD_SLOPE, FOLD_TOL
 
 
 def _cosines(blk):
@@ -54,18 +54,18 @@ def fold_curvature(blk, new_blk, ps, pl, ok, Cs, Cl, Ds_max, Dl_max):
     dss = jnp.abs(Kss1 - fs[:, None] * fs[None, :] * Kss0)  # (g, g)
     dsl = jnp.abs(Ksl1 - fs[None, :, None] * fl[:, None, :] * Ksl0)  # (K, g, l)
     dll = jnp.abs(Kll1 - fl[:, :, None] * fl[:, None, :] * Kll0)  # (K, l, l)
-    kept_s = jnp.maximum(jnp.max(dss, axis=1, initial=0.0), jnp.max(dsl, axis=(0, 2), initial=0.0)) <= _FOLD_TOL
-    kept_l = jnp.maximum(jnp.max(dsl, axis=1, initial=0.0), jnp.max(dll, axis=2, initial=0.0)) <= _FOLD_TOL
+    kept_s = jnp.maximum(jnp.max(dss, axis=1, initial=0.0), jnp.max(dsl, axis=(0, 2), initial=0.0)) <= FOLD_TOL
+    kept_l = jnp.maximum(jnp.max(dsl, axis=1, initial=0.0), jnp.max(dll, axis=2, initial=0.0)) <= FOLD_TOL
 
     def one(kept, g0, g1, cn0, cn1, crossed, flip, d, y, C, Dmax):
         a0, a1 = jnp.abs(g0), jnp.abs(g1)
-        kept = kept & (jnp.abs(a1 - a0) <= _FOLD_TOL * jnp.maximum(a0, a1))
+        kept = kept & (jnp.abs(a1 - a0) <= FOLD_TOL * jnp.maximum(a0, a1))
         moved = ok & (d != 0) & (cn0 > 0) & (cn1 > 0)
         ratio = flip * cn1 / jnp.where(cn0 > 0, cn0, 1.0)
         informative = moved & kept & (jnp.abs(ratio - 1.0) >= 0.1)
         c = y / jnp.where(moved, d, 1.0)
-        collapsed = cn1 < _FOLD * Dmax
-        steep = cn0 + cn1 >= _FOLD_SLOPE * jnp.abs(d) * Dmax
+        collapsed = cn1 < FOLD * Dmax
+        steep = cn0 + cn1 >= FOLD_SLOPE * jnp.abs(d) * Dmax
         seen = informative & (c > 0) & jnp.isfinite(c) & ((crossed & steep) | (C > 0))
         return jnp.where(collapsed, jnp.where(seen, c, jnp.where(informative & (c <= 0), 0.0, C)), 0.0)
 

@@ -39,7 +39,11 @@ LIMIT = 0.5  # standard errors: beyond this a fit's precision, not its data, dec
 
 
 @partial(jax.jit, static_argnums=(0,))
-def _rounding_norm(resid_ext, v, p, shared, r):
+def _rounding_norm(resid_ext, theta, p, shared, r):
+    # the values in the working dtype, as the fit has them; then everything in float64
+    v = jax.vmap(to_external)(theta, p["lo"], p["hi"])
+    v, p, shared, r = widen((v, p, shared, r))
+
     def one(vi, pi, ri):
         return jnp.linalg.norm(resid_ext(vi, pi, shared) - ri)
 
@@ -47,7 +51,9 @@ def _rounding_norm(resid_ext, v, p, shared, r):
 
 
 def widen(tree):
-    """Floating leaves cast to float64 (call under ``x64_context(float64)``)."""
+    """Floating leaves cast to float64, inside a jitted function traced under
+    ``x64_context(float64)`` (eagerly, each cast would be a program compiled
+    on a first call)."""
     return jax.tree_util.tree_map(
         lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating)
         else jnp.asarray(a), tree)
@@ -59,10 +65,9 @@ def rounding_norm(resid_ext, theta, per_fit, shared, r):
     inputs (one residual evaluation per fit, reduced on the device). A model
     that computes in float32 whatever its inputs has no float64 to compare
     with: zeros (only the representation measure then speaks)."""
-    v = jax.vmap(to_external)(theta, per_fit["lo"], per_fit["hi"])
     with x64_context(np.float64):
         try:
-            return np.asarray(_rounding_norm(resid_ext, *widen((v, per_fit, shared, r))))
+            return np.asarray(_rounding_norm(resid_ext, theta, per_fit, shared, r))
         except ResidualTypeError:
             return np.zeros(theta.shape[0])
 
