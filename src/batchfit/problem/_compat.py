@@ -70,7 +70,7 @@ def warn_if_unresolved(name, a, dtype, label, valid=None, stacklevel=3):
     if a.dtype.kind != "f" or a.size < 2:
         return
     hi, lo = _row_ranges(a, valid)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant row: no range, no share
         step = float(np.finfo(dtype).eps) * np.maximum(np.abs(hi), np.abs(lo))
         share = np.where(hi > lo, step / (hi - lo), 0.0)
     share = np.nan_to_num(share)

@@ -165,7 +165,6 @@ def _solve_small(resid_fn, cfg, theta0, args, shared):
 
 def solve_local(resid_fn, theta0, args, shared, cfg: LMConfig, progress=None) -> SolveOutput:
     """:func:`solve` on the device that holds the inputs (no sharding)."""
-    cfg = cfg.for_batch(theta0.shape[0])
     if theta0.shape[0] <= SMALL:
         B = theta0.shape[0]
         theta0, args = _padded(theta0, args, bucket_size(B))

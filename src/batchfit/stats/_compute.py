@@ -12,7 +12,6 @@ import numpy as np
 from ..params._bounds import to_external
 from ..problem._pack import ParamSpec, values_from_external
 from ..solver import bucket_size, jacobian_t
-from ..solver._config import SMALL_BATCH
 from ..solver._smallla import cholesky_factor, lower_inverse
 from ..solver._threads import cpu_threads, even_parts, map_parts, on_cpu
 
@@ -59,17 +58,16 @@ def cond_fast(dtype):
     return float(np.finfo(dtype).eps) ** (-1.0 / 3.0)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 5))
-def _at_solution(resid_ext, spec: ParamSpec, theta, p, shared, loops=False):
+@partial(jax.jit, static_argnums=(0, 1))
+def _at_solution(resid_ext, spec: ParamSpec, theta, p, shared):
     """Statistics of every fit; the covariance from the Cholesky factor of
     the scaled normal equations (fast, fused). ``ok`` is False where that
     is not accurate enough (or the matrix is singular): those fits are
-    redone by :func:`_covar_svd`. ``loops``: the small program of
-    ``solver._smallla`` (a small batch)."""
+    redone by :func:`_covar_svd`."""
     def one(th, pi):
         Js, cs, ok_cols, r, vals, G = _linearised(resid_ext, spec, th, pi, shared)
         A = jnp.sum(Js[:, None, :] * Js[None, :, :], axis=-1)
-        Y = lower_inverse(cholesky_factor(A, loops), loops)
+        Y = lower_inverse(cholesky_factor(A))
         inv = Y.T @ Y
         cond = jnp.max(jnp.sum(jnp.abs(A), axis=0)) * jnp.max(jnp.sum(jnp.abs(inv), axis=0))
         ok = ok_cols & jnp.isfinite(cond) & (cond <= cond_fast(A.dtype))
@@ -104,8 +102,7 @@ def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, th
     size = theta.shape[0]
     k = even_parts(size, cpu_threads(threads)) if on_cpu(theta) and size >= 2 * MIN_PART else 1
     vals, r, chi2, cov, G, ok = (np.array(a) for a in map_parts(
-        lambda p, sub: _at_solution(resid_ext, spec, *sub, shared, size <= SMALL_BATCH), (theta, per_fit), k,
-        theta.dtype))
+        lambda p, sub: _at_solution(resid_ext, spec, *sub, shared), (theta, per_fit), k, theta.dtype))
     redo = np.nonzero(~ok[:n_real])[0]
     if redo.size:  # ill-conditioned or singular: the SVD decides, padded to a bucket
         idx = np.resize(redo, bucket_size(redo.size))
