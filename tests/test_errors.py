@@ -488,6 +488,8 @@ def test_one_fit_with_too_few_points_gets_status():
     np.testing.assert_array_equal(res.ndata, [M, 1, M])
     assert res.status[1] == RESULTS.TOO_FEW_POINTS
     np.testing.assert_array_equal(res.success, [True, False, True])
+    # an underdetermined fit has no chi-square (its end point is arbitrary); the others do
+    assert np.isnan(res.chisqr[1]) and np.all(np.isfinite(res.chisqr[[0, 2]]))
 
 
 # --------------------------------------------------------------------------

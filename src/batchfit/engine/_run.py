@@ -111,7 +111,9 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
         status[np.isin(status, success_codes()) & (ratio > _precision.LIMIT)] = RESULTS.PRECISION_LIMITED
     status[ndata == 0] = RESULTS.NO_DATA
     status[(ndata > 0) & (ndata < spec.nfree)] = RESULTS.TOO_FEW_POINTS
-    chisqr = np.where(ndata == 0, np.nan, st.chisqr)  # no point left: no chi-square (not 0)
+    # no point left, or fewer points than free parameters: no chi-square (not 0, and not
+    # wherever an underdetermined fit's rounding happened to end it)
+    chisqr = np.where(ndata < spec.nfree, np.nan, st.chisqr)
     redchi, aic, bic = _stats.info_criteria(chisqr, ndata, spec.nfree)
     return attach(FitResult(
         spec=spec, template=template, method=method_label, batched=batched, extras=extras,
