@@ -20,6 +20,7 @@ from ..problem._compat import x64_context
 from ..problem._pack import values_from_external
 from ._distributions import sigma_to_prob, t_ppf
 from ._groups import FlatView
+from ._uncertainty import checked_model
 
 
 @functools.lru_cache(maxsize=128)
@@ -56,12 +57,8 @@ def _indep(a, name, G, K, dt):
 
 def group_eval_uncertainty(result, sigma=1, **kwargs):
     """See :meth:`batchfit.groups.GroupFitResult.eval_uncertainty`."""
-    model = result.extras.get("model")
-    if model is None:
-        raise ValueError("eval_uncertainty needs the Model of the group fit; this result has none "
-                         "(loaded from a file)")
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"eval_uncertainty: sigma must be positive, got {sigma!r}")
+    model = checked_model(result, sigma, "eval_uncertainty needs the Model of the group fit; this result "
+                          "has none (loaded from a file)")
     unknown = sorted(set(kwargs) - set(model.independent_vars))
     if unknown:
         raise TypeError(f"eval_uncertainty: unexpected keyword(s) {unknown}; independent variables are "

@@ -52,14 +52,21 @@ def _column(params, names, attr, B, dtype):
     return np.stack(cols, axis=1) if cols else np.zeros((B, 0), dtype=dtype)
 
 
-def eval_uncertainty(result, params=None, sigma=1, **kwargs):
-    """See :meth:`batchfit.FitResult.eval_uncertainty`."""
+def checked_model(result, sigma, no_model):
+    """The Model behind ``result`` (``no_model``: the message when there is
+    none), with ``sigma`` checked positive."""
     model = result.extras.get("model")
     if model is None:
-        raise ValueError("eval_uncertainty needs the result of Model.fit (it evaluates the model); "
-                         "this result has no model")
+        raise ValueError(no_model)
     if not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"eval_uncertainty: sigma must be positive, got {sigma!r}")
+    return model
+
+
+def eval_uncertainty(result, params=None, sigma=1, **kwargs):
+    """See :meth:`batchfit.FitResult.eval_uncertainty`."""
+    model = checked_model(result, sigma, "eval_uncertainty needs the result of Model.fit (it evaluates "
+                          "the model); this result has no model")
     spec = result._spec
     B = len(result)
     params = result.params if params is None else params
