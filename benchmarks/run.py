@@ -216,7 +216,7 @@ def _independent_fits(wl, dtype, config, statistic="chi2"):
             data = w.data[0].astype(dtype)
         else:
             params = model.make_params(**{n: w.start[:, j].astype(dtype) for j, n in enumerate(w.names)})
-            data = w.data.astype(dtype, copy=False)  # float64: the workload's own array, no copy
+            data = w.data.astype(dtype, copy=False)  # the workload's own array (its dtype), no copy
         t0, c0 = time.perf_counter(), time.process_time()
         res = model.fit(data, params, dtype=dtype, config=config, statistic=statistic, **indep)
         return res, time.perf_counter() - t0, time.process_time() - c0
@@ -351,7 +351,7 @@ def system_name(linear_solver: str) -> str:
 def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers, seed, machine, log,
             devices=None, threads=None):
     spec = workloads.REGISTRY[wl_name]
-    wl = workloads.make(wl_name, size, seed)
+    wl = workloads.make(wl_name, size, seed, dtype)  # float32: the data itself is float32
     log(f"\n== {wl_name} {spec.size_name}={size:,} {dtype}: {wl.description}")
     results = {}
     runs = [(system_name(ls), ls, "chi2") for ls in linear_solvers]

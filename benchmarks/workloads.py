@@ -2,10 +2,13 @@
 
 W1, W2, W3 are those of PERFORMANCE.md (shared project notes); W5 is one
 dataset of 10^6-10^7 points. Every generator returns a :class:`Workload`
-holding float64 numpy arrays; the runner casts to float32 where asked.
+whose data has the run's dtype: float64, or for a float32 run the same
+numbers rounded to float32 (what a float32 user holds; every system, peers
+included, then fits the same data, and no float64 copy stays beside it).
+The independent variables stay float64; the runner casts them.
 Parameter order is ``names``.
 
-Adding a workload is a generator ``make_wX(size, seed) -> Workload`` and one
+Adding a workload is a generator ``make_wX(size, seed, dtype) -> Workload`` and one
 :func:`register` call (see the end of this file)::
 
     register("W4", make_w4, sizes=(100,), seed=4, doc="global fit, shared parameters")
@@ -28,7 +31,7 @@ class Workload:
     names: list  # parameter names, in the order of the columns of truth/start
     truth: np.ndarray  # (N, p)
     start: np.ndarray  # (N, p)
-    data: np.ndarray  # (N, m) float64
+    data: np.ndarray  # (N, m) float64, or float32 for a float32 run
     indep: dict  # name -> (m,) float64, shared by every fit
     jax_func: Callable  # func(**indep, **params) traceable by JAX
     np_func: Callable  # same, numpy (for the looping peers)
@@ -116,21 +119,21 @@ def gauss_np(x, amp, cen, sigma, c):
     return amp * np.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
 
 
-def _blockwise(np_func, x, truth, rng, noise, rows=1 << 14):
+def _blockwise(np_func, x, truth, rng, noise, rows=1 << 14, dtype=np.float64):
     """``np_func(x, *truth.T) + rng.normal(0, noise)`` (N, m), made ``rows``
     datasets at a time: the same numbers as in one piece (the generator's
     normals are drawn in the same order), without (N, m) temporaries, so
     the benchmark's peak memory is the data's and batchfit's, not the
-    generator's."""
-    out = np.empty((truth.shape[0], x.shape[0]))
+    generator's. Each block is computed in float64 and stored as ``dtype``."""
+    out = np.empty((truth.shape[0], x.shape[0]), dtype)
     for i in range(0, truth.shape[0], rows):
         t = truth[i:i + rows]
-        out[i:i + rows] = np_func(x[None, :], *(t[:, [j]] for j in range(t.shape[1])))
-        out[i:i + rows] += rng.normal(0.0, noise, (t.shape[0], x.shape[0]))
+        out[i:i + rows] = (np_func(x[None, :], *(t[:, [j]] for j in range(t.shape[1])))
+                           + rng.normal(0.0, noise, (t.shape[0], x.shape[0])))
     return out
 
 
-def make_w1(n: int, seed: int | None = None) -> Workload:
+def make_w1(n: int, seed: int | None = None, dtype=np.float64) -> Workload:
     rng = np.random.default_rng(SEEDS["W1"] if seed is None else seed)
     x = np.linspace(0.0, 2.0, 100)
     amp = rng.uniform(5, 15, n)
@@ -138,7 +141,7 @@ def make_w1(n: int, seed: int | None = None) -> Workload:
     sigma = rng.uniform(0.1, 0.4, n)
     c = rng.uniform(0, 5, n)
     truth = np.stack([amp, cen, sigma, c], axis=1)
-    data = _blockwise(gauss_np, x, truth, rng, 0.5)
+    data = _blockwise(gauss_np, x, truth, rng, 0.5, dtype=dtype)
     start = truth * rng.uniform(0.8, 1.2, truth.shape)
     return Workload("W1", ["amp", "cen", "sigma", "c"], truth, start, data, {"x": x},
                     gauss_jax, gauss_np, key="cen", abs_params=("sigma",),
@@ -156,7 +159,7 @@ def spot_np(x, y, amp, x0, y0, w, bg):
     return amp * np.exp(-((x - x0) ** 2 + (y - y0) ** 2) / (2 * w**2)) + bg
 
 
-def make_w2(n: int, seed: int | None = None) -> Workload:
+def make_w2(n: int, seed: int | None = None, dtype=np.float64) -> Workload:
     rng = np.random.default_rng(SEEDS["W2"] if seed is None else seed)
     row, col = np.mgrid[0:15, 0:15]
     x, y = col.ravel().astype(float), row.ravel().astype(float)  # x = column, y = row index
@@ -167,7 +170,7 @@ def make_w2(n: int, seed: int | None = None) -> Workload:
     bg = rng.uniform(5, 20, n)
     truth = np.stack([amp, x0, y0, w, bg], axis=1)
     lam = spot_np(x[None], y[None], *(t[:, None] for t in truth.T))
-    data = rng.poisson(lam).astype(float)
+    data = rng.poisson(lam).astype(dtype)  # counts: exact in float32 too
     start = truth * rng.uniform(0.9, 1.1, truth.shape)
     return Workload("W2", ["amp", "x0", "y0", "w", "bg"], truth, start, data, {"x": x, "y": y},
                     spot_jax, spot_np, key="x0", abs_params=("w",),
@@ -195,7 +198,7 @@ def member_jax(x, amp, cen, sigma, c):
     return amp * jnp.exp(-(x - cen) ** 2 / (2 * sigma**2)) + c
 
 
-def make_w3(n: int, seed: int | None = None) -> Workload:
+def make_w3(n: int, seed: int | None = None, dtype=np.float64) -> Workload:
     rng = np.random.default_rng(SEEDS["W3"] if seed is None else seed)
     x1 = np.linspace(0.0, 2.0, M3)
     x = np.tile(x1, K3)
@@ -206,7 +209,7 @@ def make_w3(n: int, seed: int | None = None) -> Workload:
     cs = rng.uniform(0, 5, (n, K3))
     truth = np.column_stack([amp, cen, sigma, cs])
     clean = group_np(x[None], k[None], *(t[:, None] for t in truth.T))
-    data = clean + rng.normal(0.0, 0.5, clean.shape)
+    data = (clean + rng.normal(0.0, 0.5, clean.shape)).astype(dtype, copy=False)
     start = truth * rng.uniform(0.8, 1.2, truth.shape)
     return Workload("W3", ["amp", "cen", "sigma", "c0", "c1", "c2", "c3"], truth, start, data,
                     {"x": x, "k": k}, group_jax, group_np, key="cen", abs_params=("sigma",),
@@ -218,7 +221,7 @@ def make_w3(n: int, seed: int | None = None) -> Workload:
 
 # ---- W5: one dataset of 10^6 - 10^7 points, gaussian + constant --------------------------
 
-def make_w5(m: int, seed: int | None = None) -> Workload:
+def make_w5(m: int, seed: int | None = None, dtype=np.float64) -> Workload:
     """One dataset of ``m`` points (the size of W5 is its number of points): W1's model,
     x on [0, 2], parameters drawn once from W1's ranges, noise sd 0.5, start = truth *
     U[0.8, 1.2]."""
@@ -227,7 +230,7 @@ def make_w5(m: int, seed: int | None = None) -> Workload:
     x = np.linspace(0.0, 2.0, m)
     truth = np.array([[rng.uniform(5, 15), rng.uniform(0.7, 1.3), rng.uniform(0.1, 0.4),
                        rng.uniform(0, 5)]])
-    data = gauss_np(x, *truth[0]) + rng.normal(0.0, 0.5, m)
+    data = (gauss_np(x, *truth[0]) + rng.normal(0.0, 0.5, m)).astype(dtype, copy=False)
     start = truth * rng.uniform(0.8, 1.2, truth.shape)
     return Workload("W5", ["amp", "cen", "sigma", "c"], truth, start, data[None, :], {"x": x},
                     gauss_jax, gauss_np, key="cen", abs_params=("sigma",), single=True,
@@ -240,7 +243,7 @@ def make_w5(m: int, seed: int | None = None) -> Workload:
 class Spec:
     """How the runner drives a workload."""
 
-    make: Callable  # make(size, seed) -> Workload
+    make: Callable  # make(size, seed, dtype) -> Workload
     sizes: tuple  # default sizes
     size_name: str = "N"  # "N" (number of fits) or "m" (points of the one dataset)
     peers: tuple = ("scipy", "lmfit")  # default peers
@@ -264,6 +267,7 @@ register("W5", make_w5, sizes=(1_000_000,), seed=5, size_name="m", peers=("curve
          doc="one dataset of m points vs scipy.optimize.curve_fit")
 
 
-def make(name: str, size: int, seed: int | None = None) -> Workload:
-    """Workload ``name`` of the given size (N fits, or m points for W5)."""
-    return REGISTRY[name].make(int(size), seed)
+def make(name: str, size: int, seed: int | None = None, dtype="float64") -> Workload:
+    """Workload ``name`` of the given size (N fits, or m points for W5), its
+    data in ``dtype`` (float32: the float64 numbers rounded)."""
+    return REGISTRY[name].make(int(size), seed, np.dtype(dtype))
