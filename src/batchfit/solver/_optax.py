@@ -23,20 +23,20 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
-import optax.tree_utils as otu
 
 from ._results import RESULTS
 
-#: optax optimisers by name; each takes the learning rate (L-BFGS its own line search).
+#: optax optimisers by method name: the optax function, which takes the learning rate
+#: (L-BFGS has its own line search). optax is imported when a scalar method is first
+#: used, not with batchfit (a cold start that fits by least squares never loads it).
 OPTIMIZERS = {
-    "lbfgs": None,
-    "adam": optax.adam,
-    "adamw": optax.adamw,
-    "nadam": optax.nadam,
-    "adabelief": optax.adabelief,
-    "rmsprop": optax.rmsprop,
-    "sgd": optax.sgd,
+    "lbfgs": "lbfgs",
+    "adam": "adam",
+    "adamw": "adamw",
+    "nadam": "nadam",
+    "adabelief": "adabelief",
+    "rmsprop": "rmsprop",
+    "sgd": "sgd",
 }
 
 
@@ -59,9 +59,10 @@ class ScalarConfig:
     learning_rate: float = 1e-2
 
     def optimizer(self):
-        if self.method == "lbfgs":
-            return optax.lbfgs()
-        return OPTIMIZERS[self.method](self.learning_rate)
+        import optax
+
+        make = getattr(optax, OPTIMIZERS[self.method])
+        return make() if self.method == "lbfgs" else make(self.learning_rate)
 
 
 class ScalarState(NamedTuple):
@@ -79,6 +80,9 @@ def _finite(*xs):
 
 def minimize_one(f, cfg: ScalarConfig, theta0, p, shared) -> ScalarState:
     """Run one fit to its stopping rule."""
+    import optax
+    import optax.tree_utils as otu
+
     fun = lambda t: f(t, p, shared)
     opt = cfg.optimizer()
     vg = jax.value_and_grad(fun)
