@@ -40,7 +40,7 @@ if what == "fit":
 elif what == "cli":
     from batchfit.__main__ import main
     assert main(sys.argv[2:]) in (0, None)
-print("PROBE" + json.dumps({"state": bf._cache.STATE, **events,
+print("PROBE" + json.dumps({"state": bf._cache.STATE, **events, "optax": "optax" in sys.modules,
     "dir": jax.config.jax_compilation_cache_dir,
     "min_time": jax.config.jax_persistent_cache_min_compile_time_secs}))
 """
@@ -115,3 +115,10 @@ def test_a_cache_the_user_configured_is_left_alone(tmp_path):
     out = probe("import", JAX_COMPILATION_CACHE_DIR=mine, BATCHFIT_CACHE_DIR=str(tmp_path / "ours"))
     assert out["state"] == "user" and out["dir"] == mine and out["min_time"] == 1.0
     assert not (tmp_path / "ours").exists()
+
+
+def test_a_least_squares_cold_start_does_not_import_optax(tmp_path):
+    """optax (scalar methods only) is loaded on first use, not by ``import
+    batchfit`` nor by a least-squares fit: a cold start pays for neither."""
+    out = probe("fit", BATCHFIT_CACHE_DIR="off")
+    assert out["optax"] is False
