@@ -1,5 +1,5 @@
 """Peer systems run on the same data: scipy (least_squares, curve_fit) and lmfit in Python
-loops, optimistix under vmap.
+loops, optimistix under vmap, NLSQ (one large dataset, W5).
 
 Each runner returns a dict with ``values`` (n, p), ``success`` (n,), ``seconds`` (the timed
 run), ``n`` (fits run) and, for optimistix, ``cold_seconds``. The looping peers always
@@ -131,14 +131,53 @@ def run_optimistix(wl: Workload, dtype="float64", max_steps=256) -> dict:
             "note": f"optimistix LevenbergMarquardt(rtol=atol={tol:g}), vmap+jit, autodiff jacobian, {dtype}"}
 
 
+def run_nlsq(wl: Workload, dtype="float64") -> dict:
+    """NLSQ (PyPI ``nlsq``: JAX curve fitting of one large dataset, scipy's
+    ``curve_fit`` API, autodiff Jacobian, trust-region reflective), one fit at
+    a time on the same data and starts, the model as ``wl.jax_func``. Each fit
+    is called twice: the first (compiling) call is ``cold_seconds``, the
+    second is the timed one. NLSQ needs Python >= 3.12."""
+    import jax
+    import jax.numpy as jnp
+    from nlsq import curve_fit
+
+    f, indep, names = wl.jax_func, wl.indep, wl.names
+    xdata = next(iter(indep.values())) if len(indep) == 1 else np.zeros(wl.m)
+    with jax.enable_x64(np.dtype(dtype) == np.float64):
+        jindep = {k: jnp.asarray(v, dtype=dtype) for k, v in indep.items()}
+
+        def model(_, *p):  # the independent variables are bound; xdata is only passed through
+            return f(**jindep, **dict(zip(names, p)))
+
+        vals, ok = np.full(wl.truth.shape, np.nan), np.zeros(wl.n, bool)
+        cold = warm = warm_cpu = 0.0
+        for i in range(wl.n):
+            y, p0 = np.asarray(wl.data[i], dtype), np.asarray(wl.start[i], dtype)
+            t0 = time.perf_counter()
+            try:
+                curve_fit(model, xdata.astype(dtype), y, p0=p0)
+                cold += time.perf_counter() - t0
+                t0, c0 = time.perf_counter(), time.process_time()
+                popt, _ = curve_fit(model, xdata.astype(dtype), y, p0=p0)
+                warm += time.perf_counter() - t0
+                warm_cpu += time.process_time() - c0
+            except Exception:  # noqa: BLE001 - a fit that raises counts as failed
+                continue
+            vals[i] = np.asarray(popt, float)
+            ok[i] = bool(np.all(np.isfinite(vals[i])))
+    return {"values": vals, "success": ok, "seconds": warm, "cpu_seconds": warm_cpu,
+            "cold_seconds": cold, "n": wl.n,
+            "note": f"nlsq.curve_fit, autodiff jacobian, one fit at a time, {dtype}"}
+
+
 PEERS = {"scipy": run_scipy, "curve_fit": run_curve_fit, "lmfit": run_lmfit,
-         "optimistix": run_optimistix}
-LOOPING = {"scipy", "curve_fit", "lmfit"}  # capped by --peer-cap; optimistix runs the full batch
+         "optimistix": run_optimistix, "nlsq": run_nlsq}
+LOOPING = {"scipy", "curve_fit", "lmfit", "nlsq"}  # capped by --peer-cap; optimistix runs the full batch
 
 
 def available(name: str) -> tuple[bool, str]:
     mod = {"scipy": "scipy.optimize", "curve_fit": "scipy.optimize", "lmfit": "lmfit",
-           "optimistix": "optimistix"}[name]
+           "optimistix": "optimistix", "nlsq": "nlsq"}[name]
     try:
         __import__(mod)
         return True, ""

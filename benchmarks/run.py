@@ -393,7 +393,7 @@ def run_one(wl_name, size, dtype, peer_names, peer_cap, repeats, linear_solvers,
         is_bf = s.startswith("batchfit")
         rec = {
             "workload": wl_name, "description": wl.description, "size_name": spec.size_name,
-            "size": size, "N": wl.n, "m": wl.m, "dtype": dtype if (is_bf or s == "optimistix") else "float64",
+            "size": size, "N": wl.n, "m": wl.m, "dtype": dtype if (is_bf or s in ("optimistix", "nlsq")) else "float64",
             "requested_dtype": dtype, "system": s,
             "devices": v.get("devices", 1), "n_fits_run": v["n"],
             "seconds": v["seconds"], "warm_seconds": v["seconds"], "fits_per_s": rate[s],

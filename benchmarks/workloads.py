@@ -263,7 +263,7 @@ def register(name: str, make: Callable, *, sizes, seed: int, size_name: str = "N
 register("W1", make_w1, sizes=(10_000,), seed=1, doc="N fits of a 1-D gaussian + constant")
 register("W2", make_w2, sizes=(10_000,), seed=2, doc="N 2-D gaussian spots, 15x15 pixels")
 register("W3", make_w3, sizes=(10_000,), seed=3, doc="N groups of 4 datasets sharing 3 of 7 params")
-register("W5", make_w5, sizes=(1_000_000,), seed=5, size_name="m", peers=("curve_fit",),
+register("W5", make_w5, sizes=(1_000_000,), seed=5, size_name="m", peers=("curve_fit", "nlsq"),
          doc="one dataset of m points vs scipy.optimize.curve_fit")
 
 

@@ -137,3 +137,33 @@ def test_roofline_counts_the_compiled_step():
     assert r["flops_per_fit_eval"] > 100 * 16  # at least JᵀJ's products
     assert r["transcendentals_per_fit_eval"] >= 100  # at least the model's exp per point
     assert roofline.line(r).startswith("roofline W1 float64: bytes/fit-eval=")
+
+
+def test_nlsq_peer_runs_nlsq_curve_fit_twice_per_fit(monkeypatch):
+    """The NLSQ peer (W5): NLSQ itself needs Python >= 3.12, so here a stand-in
+    module whose ``curve_fit`` is scipy's checks the adapter: the JAX model with
+    its independent variable bound, the starts, a cold then a timed call per
+    fit, and the values it returns (against scipy's curve_fit peer)."""
+    import types
+
+    import scipy.optimize
+
+    sys.path.insert(0, ROOT)
+    from benchmarks import peers, workloads
+
+    calls = []
+
+    def curve_fit(f, xdata, ydata, p0):
+        calls.append(np.asarray(p0).copy())
+        popt, pcov = scipy.optimize.curve_fit(lambda x, *p: np.asarray(f(x, *p), float), xdata, ydata, p0=p0)
+        return popt, pcov
+
+    monkeypatch.setitem(sys.modules, "nlsq", types.SimpleNamespace(curve_fit=curve_fit))
+    wl = workloads.make("W5", 2000)
+    got = peers.run_nlsq(wl)
+    ref = peers.run_curve_fit(wl)
+    assert len(calls) == 2 and np.array_equal(calls[0], wl.start[0])
+    assert got["success"].all() and got["cold_seconds"] > 0 and got["seconds"] > 0
+    np.testing.assert_allclose(got["values"], ref["values"], rtol=1e-6)
+    assert peers.available("nlsq")[0] is True
+    assert "nlsq" in peers.LOOPING and "nlsq" in workloads.REGISTRY["W5"].peers
