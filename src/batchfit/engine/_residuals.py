@@ -18,12 +18,13 @@ import numpy as np
 from ..problem._compat import x64_context
 from ..results._lazy import LazyRows
 from ..solver import bucket_size
+from ..solver._xla import jit as xla_jit
 from ..stats._compute import residual_at
 
 ROWS = 1 << 14  # datasets per block
 
 
-@partial(jax.jit, static_argnums=(0,))
+@partial(xla_jit, static_argnums=(0,))
 def _rows(resid_ext, v, per_fit, shared):
     return jax.vmap(lambda t, p: residual_at(resid_ext, t, p, shared))(v, per_fit)
 

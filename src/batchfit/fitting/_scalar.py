@@ -30,6 +30,7 @@ from ..problem._pack import values_from_external, values_from_internal
 from ..results._result import FitResult
 from ..solver._optax import OPTIMIZERS, ScalarConfig, solve_scalar
 from ..solver._results import RESULTS, success_codes
+from ..solver._xla import jit as xla_jit
 from ..stats import _compute as _stats
 
 #: scalar methods, run through optax (solver/_optax.py)
@@ -94,7 +95,7 @@ def objective(fcn, spec, reduce, external: bool = False):
     return f
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+@functools.partial(xla_jit, static_argnums=(0, 1, 2))
 def _at_solution(f_ext, raw_ext, spec, theta, per_fit, shared):
     """Per fit: Hessian of the objective in the external free values, the
     raw output, every parameter's value and its Jacobian."""

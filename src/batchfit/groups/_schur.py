@@ -30,6 +30,7 @@ from ..solver._arrow import arrow_solve_one, blocks, covariance_blocks
 from ..solver._batch import cpu_layout
 from ..solver._results import success_codes
 from ..solver._threads import map_parts, on_cpu
+from ..solver._xla import jit as xla_jit
 from ..stats import _compute as _stats
 from ..stats import _precision
 from ._expand import expand_params, frozen_mask, pin_frozen
@@ -69,10 +70,10 @@ def _solve_all(resid_d, cfg, ts0, tl0, args, grp, sh):
     return out.ts, out.tl, out.nfev, out.status
 
 
-_solve = jax.jit(_solve_all, static_argnums=(0, 1))
+_solve = xla_jit(_solve_all, static_argnums=(0, 1))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+@functools.partial(xla_jit, static_argnums=(0, 1, 2))
 def _solve_chunks(resid_d, cfg, chunk, ts0, tl0, args, grp, sh):
     """:func:`_solve` in chunks of ``chunk`` groups (CPU): each chunk's loop
     ends with its own slowest group, not the whole batch's."""
@@ -97,7 +98,7 @@ def _solve_groups(resid_d, cfg, ts0, tl0, args, grp, sh, parts):
                      (ts0, tl0, args, grp), k, ts0.dtype)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+@functools.partial(xla_jit, static_argnums=(0, 1, 2))
 def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
     """Per group: covariance blocks, residuals; per dataset: every
     parameter's value and its Jacobian with respect to (shared, local)."""
@@ -122,7 +123,7 @@ def _statistics(resid_ext_d, all_values, idx_l, ts, tl, args, grp, sh):
     return jax.vmap(group)(vs, vl, args, grp), (vs, pin_frozen(vl, args))
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(xla_jit, static_argnums=(0,))
 def _rounding_norm(resid_ext_d, vs, vl, args, grp, sh, r):
     """Per group, |r - r64| over its datasets (stats/_precision, for groups)."""
     vs, vl, args, grp, sh, r = _precision.widen((vs, vl, args, grp, sh, r))

@@ -20,6 +20,7 @@ import numpy as np
 from jax.scipy.special import betainc, erf
 
 from ..problem._compat import x64_context
+from ..solver._xla import jit as xla_jit
 
 
 def sigma_to_prob(sigma):
@@ -39,7 +40,7 @@ def prob_to_sigma(prob):
         return np.asarray(jnp.sqrt(2.0) * erfinv(jnp.asarray(np.asarray(prob, dtype=float))))
 
 
-@partial(jax.jit, static_argnums=(3,))
+@partial(xla_jit, static_argnums=(3,))
 def _betainc_inv(a, b, y, iters=70):
     """x in [0, 1] with betainc(a, b, x) = y (elementwise bisection)."""
     def body(_, lohi):

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..problem._compat import x64_context
 from ..problem._pack import values_from_external
+from ..solver._xla import jit as xla_jit
 from ._distributions import sigma_to_prob, t_ppf
 from ._groups import FlatView
 from ._uncertainty import checked_model
@@ -40,7 +41,7 @@ def _variance_fn(fn, spec, arg_names, shared, K, indep_axes):
         return jnp.einsum("kmi,ij,kmj->km", J, cov, J)
 
     g_axes = {n: (0 if ax is not None else None) for n, ax in indep_axes}
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, g_axes)))
+    return xla_jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, g_axes)))
 
 
 def _indep(a, name, G, K, dt):

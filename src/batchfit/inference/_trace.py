@@ -20,6 +20,7 @@ import numpy as np
 
 from ..problem._compat import x64_context
 from ..problem._pack import values_from_external
+from ..solver._xla import jit as xla_jit
 from ._distributions import f_cdf, sigma_to_prob
 
 
@@ -109,7 +110,7 @@ def build_trace(result, refit, rows, names, log, b, jj, d, best, prob_func):
                         pr = point_probs(result, chi2[sel], b[a][sel], prob_func)
                         pts[name][fit] += list(zip(sol[sel], pr))
     all_names = list(spec.names)
-    fn = jax.jit(jax.vmap(lambda v, f, lo, hi: values_from_external(spec, v, f, lo, hi)))
+    fn = xla_jit(jax.vmap(lambda v, f, lo, hi: values_from_external(spec, v, f, lo, hi)))
     out = {}
     for name in names:
         P = max(max(len(p) for p in pts[name]), 1)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..problem._compat import x64_context
 from ..problem._pack import values_from_external
+from ..solver._xla import jit as xla_jit
 from ._distributions import sigma_to_prob, t_ppf
 
 
@@ -44,7 +45,7 @@ def _variance_fn(fn, comps, spec, indep_axes):
         J = jax.jacfwd(curves)(v)
         return {k: jnp.einsum("mi,ij,mj->m", a, cov, a) for k, a in J.items()}
 
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, dict(indep_axes))))
+    return xla_jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, dict(indep_axes))))
 
 
 def _column(params, names, attr, B, dtype):

@@ -33,6 +33,7 @@ from ._lm import lm_init, lm_steps
 from ._results import RESULTS, LMState
 from ._threads import cpu_threads, map_parts
 from ._threads import on_cpu as _on_cpu
+from ._xla import jit as xla_jit
 
 
 class SolveOutput(NamedTuple):
@@ -68,12 +69,12 @@ COMPACT_GRID = 16
 COMPACT_MIN = 16
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@partial(xla_jit, static_argnums=(0, 1))
 def _init(resid_fn, cfg, theta0, args, shared):
     return jax.vmap(partial(lm_init, resid_fn, cfg), in_axes=(0, 0, None))(theta0, args, shared)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@partial(xla_jit, static_argnums=(0, 1))
 def _round(resid_fn, cfg, state, args, shared):
     step = partial(lm_steps, resid_fn, cfg)
 
@@ -88,12 +89,12 @@ def _round(resid_fn, cfg, state, args, shared):
     return jax.lax.while_loop(cond, body, (jnp.int32(0), state))[1]
 
 
-@jax.jit
+@xla_jit
 def _take(tree, idx):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), tree)
 
 
-@jax.jit
+@xla_jit
 def _put(full, idx, part):
     # Duplicated (padding) lanes hold identical values, so write order is moot.
     return jax.tree_util.tree_map(lambda f, w: f.at[idx].set(w), full, part)
@@ -106,7 +107,7 @@ def _pad_index(idx: np.ndarray, size: int) -> np.ndarray:
 CPU_CHUNK = 256  # fits stepped together by the CPU driver (fits in cache, amortises the loop)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2))
+@partial(xla_jit, static_argnums=(0, 1, 2))
 def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
     """Up to ``max_rounds`` rounds over a whole batch in ONE program (CPU).
 
@@ -151,7 +152,7 @@ def _sorted_rounds(resid_fn, cfg, chunk, state, args, shared, max_rounds):
 SMALL = SMALL_BATCH  # batches up to this size are solved by one small program (_solve_small)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@partial(xla_jit, static_argnums=(0, 1))
 def _solve_small(resid_fn, cfg, theta0, args, shared):
     """Start and every step of a small batch in ONE program: no sorting, no
     chunks, no separate start program. A few fits gain nothing from

@@ -23,11 +23,12 @@ def jacobian_t(fn, theta):
     (m, n) layout the short parameter axis is the contiguous one and the
     reductions to JᵀJ are about twice as slow under vmap.
     """
-    m = jax.eval_shape(fn, theta).size
     n = theta.shape[-1]
-    if n <= m:
-        eye = jnp.eye(n, dtype=theta.dtype)
-        r, Jt = jax.vmap(lambda d: jax.jvp(fn, (theta,), (d,)), out_axes=(None, 0))(eye)
+    eye = jnp.eye(n, dtype=theta.dtype)
+    # forward mode first: tracing it also tells m, so fn is traced once (no eval_shape),
+    # which matters for a cold start; in the rare n > m case it is dead code XLA drops
+    r, Jt = jax.vmap(lambda d: jax.jvp(fn, (theta,), (d,)), out_axes=(None, 0))(eye)
+    if n <= r.size:
         return Jt, r
     J, r = jax.jacrev(lambda t: (fn(t),) * 2, has_aux=True)(theta)
     return J.T, r

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from ._results import RESULTS
+from ._xla import jit as xla_jit
 
 #: optax optimisers by method name: the optax function, which takes the learning rate
 #: (L-BFGS has its own line search). optax is imported when a scalar method is first
@@ -122,6 +123,6 @@ def _solve(f, cfg, theta0, per_fit, shared):
     return out.theta, out.f, out.nit, out.status
 
 
-solve_scalar = jax.jit(_solve, static_argnums=(0, 1))
+solve_scalar = xla_jit(_solve, static_argnums=(0, 1))
 solve_scalar.__doc__ = """Minimise ``f`` for every fit of a batch: ``theta0`` (B, n), ``per_fit``
 arrays with leading axis B. Returns ``(theta, f, nit, status)``."""

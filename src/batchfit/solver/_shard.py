@@ -35,6 +35,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _batch
+from ._xla import jit as xla_jit
 
 AXIS = "batch"
 
@@ -100,8 +101,8 @@ def _layout(devices: tuple):
         # Duplicated (padding) lanes hold identical values, so write order is moot.
         return jax.tree_util.tree_map(lambda f, w: f.at[idx].set(w), full, part)
 
-    return (mesh, batch, repl, jax.jit(take, out_shardings=batch),
-            jax.jit(put, out_shardings=batch))
+    return (mesh, batch, repl, xla_jit(take, out_shardings=batch),
+            xla_jit(put, out_shardings=batch))
 
 
 def solve(resid_fn, theta0, args, shared, cfg, progress=None):

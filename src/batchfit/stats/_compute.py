@@ -14,6 +14,7 @@ from ..problem._pack import ParamSpec, values_from_external
 from ..solver import bucket_size, jacobian_t
 from ..solver._smallla import cholesky_factor, lower_inverse
 from ..solver._threads import cpu_threads, even_parts, map_parts, on_cpu
+from ..solver._xla import jit as xla_jit
 
 MIN_PART = 256  # fits per thread below which the statistics stay on one thread
 
@@ -58,7 +59,7 @@ def cond_fast(dtype):
     return float(np.finfo(dtype).eps) ** (-1.0 / 3.0)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@partial(xla_jit, static_argnums=(0, 1))
 def _at_solution(resid_ext, spec: ParamSpec, theta, p, shared):
     """Statistics of every fit; the covariance from the Cholesky factor of
     the scaled normal equations (fast, fused). ``ok`` is False where that
@@ -77,7 +78,7 @@ def _at_solution(resid_ext, spec: ParamSpec, theta, p, shared):
     return jax.vmap(one, in_axes=(0, 0))(theta, p)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
+@partial(xla_jit, static_argnums=(0, 1))
 def _covar_svd(resid_ext, spec: ParamSpec, theta, p, shared):
     """Covariance and its validity from the SVD of the scaled Jacobian:
     accurate to about cond(J) eps, for the fits the Cholesky path refused."""

@@ -23,13 +23,14 @@ from jax.scipy.special import gammaln
 
 from ..problem._compat import x64_context
 from ..solver import RESULTS, bucket_size
+from ..solver._xla import jit as xla_jit
 
-_gammaln = jax.jit(gammaln)
+_gammaln = xla_jit(gammaln)
 
 ROWS = 1 << 14  # datasets per block of host-side work
 
 
-@partial(jax.jit, static_argnums=(0,))
+@partial(xla_jit, static_argnums=(0,))
 def _model_rows(fn, vals, ind_fit, ind_shared):
     return jax.vmap(lambda v, i: jnp.asarray(fn(**v, **i, **ind_shared)))(vals, ind_fit)
 

@@ -34,11 +34,12 @@ import numpy as np
 from ..params._bounds import to_external
 from ..problem._compat import x64_context
 from ..problem._residual import ResidualTypeError
+from ..solver._xla import jit as xla_jit
 
 LIMIT = 0.5  # standard errors: beyond this a fit's precision, not its data, decides its answer
 
 
-@partial(jax.jit, static_argnums=(0,))
+@partial(xla_jit, static_argnums=(0,))
 def _rounding_norm(resid_ext, theta, p, shared, r):
     # the values in the working dtype, as the fit has them; then everything in float64
     v = jax.vmap(to_external)(theta, p["lo"], p["hi"])
