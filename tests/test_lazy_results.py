@@ -101,6 +101,25 @@ def test_pending_rows_survive_save_and_rsquared():
     np.testing.assert_allclose(res.rsquared, 1 - ss_res / ss_tot, rtol=1e-10)
 
 
+def test_curve_fit_best_fit_is_computed_when_read():
+    """curve_fit's result (``full_output``'s ``info["result"]``) keeps its best
+    fit pending as a Model fit does; read, it is numpy's model at popt (NaN
+    where a point is omitted), and the residual is (model - y) / sigma."""
+    x, y, _, _ = _problem(N=40)
+    sigma = 0.4 + 0.01 * np.arange(x.size)
+    popt, _, info, _, _ = bf.curve_fit(gaussian_c, x, y, p0=[10.0, 1.0, 0.25, 2.0], sigma=sigma,
+                                       full_output=True, nan_policy="omit")
+    res = info["result"]
+    assert res.extras.pending("best_fit")
+    model = _gauss_np(x[None], *(popt[:, [j]] for j in range(4)))
+    np.testing.assert_allclose(res[5].best_fit, model[5], rtol=1e-12)
+    assert res.extras.pending("best_fit")
+    best, ok = res.best_fit, np.isfinite(y)
+    assert np.array_equal(np.isnan(best), ~ok)
+    np.testing.assert_allclose(best[ok], model[ok], rtol=1e-12)
+    np.testing.assert_allclose(res.residual[ok], ((model - y) / sigma)[ok], rtol=1e-9, atol=1e-12)
+
+
 SCRIPT = textwrap.dedent("""
     import resource, sys
     import numpy as np
@@ -138,3 +157,21 @@ def test_chunked_fit_peak_memory_is_not_a_copy_of_the_data():
     assert out.returncode == 0, out.stderr[-3000:]
     grown, data = map(int, out.stdout.split()[-2:])
     assert grown < data / 2, (grown, data)
+
+
+def test_cstat_and_loss_best_fit_is_computed_when_read():
+    """Under cstat or a robust loss the best fit is the model evaluated again
+    (the residual is not model - data): pending until read, then numpy's model
+    at the fitted values; cstat's MODEL_NONPOSITIVE check needs none kept."""
+    x, y, _, params = _problem(N=30)
+    counts = np.random.default_rng(5).poisson(np.clip(np.nan_to_num(y, nan=1.0), 0.1, None)).astype(float)
+    for kw in ({"statistic": "cstat"}, {"loss": "cauchy", "f_scale": 0.5}):
+        p = params.copy()
+        p["c"].set(min=0.05)  # a positive model where there are counts
+        res = MODEL.fit(counts, p, x=x, progress=False, **kw)
+        assert res.extras.pending("best_fit"), kw
+        model = _numpy_model(res, x)
+        np.testing.assert_allclose(res[4].best_fit, model[4], rtol=1e-12)
+        assert res.extras.pending("best_fit")
+        np.testing.assert_allclose(res.best_fit, model, rtol=1e-12)
+    # (MODEL_NONPOSITIVE, now found block by block: tests/test_cstat.py)

@@ -13,6 +13,7 @@ import numpy as np
 from ..solver import RESULTS
 from ..solver._jacobian import jacobian
 from ._model import Model
+from ._model_fit import lazy_best_fit
 
 
 class OptimizeWarning(UserWarning):
@@ -34,11 +35,9 @@ def ier_codes(status) -> np.ndarray:
 
 
 def attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B):
-    """best_fit, data, weights and x as a Model fit has them (for plots, export)."""
-    wfull = np.broadcast_to(w, y.shape) if w is not None else np.ones_like(y)
-    best = result._a["residual"] / wfull + y
-    if mask is not None:
-        best = np.where(mask, best, np.nan)
+    """best_fit, data, weights and x as a Model fit has them (for plots, export);
+    ``best_fit`` is computed from the residual when first read, as a Model fit's."""
+    best = lazy_best_fit(result._a, y, w, mask)
     xb = x if x_per_fit else np.broadcast_to(x, (B,) + x.shape)  # per fit, without copies
     result.extras.update(best_fit=best, data=y, weights=w, mask=mask, indep={xname: xb},
                          model=Model(func, independent_vars=[xname]))

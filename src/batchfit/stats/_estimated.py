@@ -22,6 +22,7 @@ import numpy as np
 from jax.scipy.special import gammaln
 
 from ..problem._compat import x64_context
+from ..results._lazy import LazyRows
 from ..solver import RESULTS, bucket_size
 from ..solver._xla import jit as xla_jit
 
@@ -65,6 +66,20 @@ def model_at(fn, values: dict, indep_fit: dict, indep_shared: dict, shape, dtype
     return out
 
 
+def lazy_model(fn, values: dict, indep_fit: dict, indep_shared: dict, shape, dtype, mask=None) -> LazyRows:
+    """:func:`model_at`, computed when read (rows of the batch on demand):
+    no (B, m) array is held until someone reads it."""
+    vals = {k: np.asarray(v) for k, v in values.items()}
+
+    def rows(a, b):
+        with x64_context(dtype):
+            return model_at(fn, {k: v[a:b] for k, v in vals.items()},
+                            {k: np.asarray(v)[a:b] for k, v in indep_fit.items()}, indep_shared,
+                            (b - a,) + tuple(shape[1:]), dtype, None if mask is None else mask[a:b])
+
+    return LazyRows(rows, 0, shape[0], shape[1:], dtype)
+
+
 def poisson_constant(y, mask=None):
     """``2 sum(d ln d - d - ln d!)`` per dataset (B,): ``-2 ln L = C - this``."""
     d = np.asarray(y, np.float64)
@@ -105,16 +120,21 @@ def mark_nonpositive(status, errorbars, bad):
 
 def finish(result, est, fn, values, indep_fit, indep_shared, y, mask, dtype, nvarys):
     """A :class:`~batchfit.FitResult` of independent fits under cstat or a
-    loss, in place: ``best_fit`` (returned), the estimator in ``extras``;
-    for cstat the likelihood's aic/bic, ``MODEL_NONPOSITIVE`` and ``cstat``.
-    ``values``: the model's parameters, name -> (B,)."""
+    loss, in place: ``best_fit`` (returned; computed when read), the
+    estimator in ``extras``; for cstat the likelihood's aic/bic,
+    ``MODEL_NONPOSITIVE`` (the model checked in blocks of datasets, none
+    kept) and ``cstat``. ``values``: the model's parameters, name -> (B,)."""
     a = result._a
-    with x64_context(dtype):
-        best = model_at(fn, values, indep_fit, indep_shared, y.shape, dtype, mask)
+    best = lazy_model(fn, values, indep_fit, indep_shared, y.shape, dtype, mask)
     result.extras.update(best_fit=best, statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
     if est.statistic == "cstat":
         a["aic"], a["bic"] = cstat_criteria(a["chisqr"], y, mask, a["ndata"], nvarys)
         a["status"], a["errorbars"] = a["status"].copy(), a["errorbars"].copy()
-        mark_nonpositive(a["status"], a["errorbars"], nonpositive(best, y, mask))
+        B = y.shape[0]
+        bad = np.zeros(B, bool)
+        for i in range(0, B, ROWS):
+            j = min(i + ROWS, B)
+            bad[i:j] = nonpositive(best.rows(i, j), y[i:j], None if mask is None else mask[i:j])
+        mark_nonpositive(a["status"], a["errorbars"], bad)
         result.extras["cstat"] = a["chisqr"]
     return best
