@@ -1,7 +1,6 @@
 """batchfit's XLA options (``solver/_xla.py``): on a CPU its programs compile
-with the element-wise emitters, its small programs without LLVM optimisation;
-a user's ``XLA_FLAGS`` setting wins; an XLA that refuses an option gets
-programs without it; answers do not change."""
+with the element-wise emitters; a user's ``XLA_FLAGS`` setting wins; an XLA
+that refuses an option gets programs without it; answers do not change."""
 
 import json
 import os
@@ -22,22 +21,16 @@ import jax.numpy as jnp, numpy as np
 import batchfit as bf
 from batchfit.solver import _xla
 rng = np.random.default_rng(3)
-N = 450  # 450 x 80 numbers of data: a large program; its first 12 fits alone: a small one
 x = np.linspace(0, 2, 80)
-t = np.column_stack([rng.uniform(5, 15, N), rng.uniform(0.7, 1.3, N), rng.uniform(0.1, 0.4, N), rng.uniform(0, 5, N)])
-y = t[:, [0]] * np.exp(-(x - t[:, [1]]) ** 2 / (2 * t[:, [2]] ** 2)) + t[:, [3]] + rng.normal(0, 0.5, (N, 80))
+t = np.column_stack([rng.uniform(5, 15, 40), rng.uniform(0.7, 1.3, 40), rng.uniform(0.1, 0.4, 40), rng.uniform(0, 5, 40)])
+y = t[:, [0]] * np.exp(-(x - t[:, [1]]) ** 2 / (2 * t[:, [2]] ** 2)) + t[:, [3]] + rng.normal(0, 0.5, (40, 80))
 m = bf.Model(lambda x, a, c, s, b: a * jnp.exp(-(x - c) ** 2 / (2 * s ** 2)) + b)
-out = {"opts": [list(o) for o in _xla.compiler_options()],
-       "small_opts": [list(o) for o in _xla.compiler_options(True)]}
-for k in (N, 12):
-    r = m.fit(y[:k], m.make_params(a=10.0, c=1.0, s=0.25, b=2.0), x=x)
-    out[k] = {"values": np.column_stack([r.params[n].value for n in "acsb"]).tolist(),
-              "stderr": np.column_stack([r.params[n].stderr for n in "acsb"]).tolist(),
-              "success": r.success.tolist()}
-print("FIT" + json.dumps(out))
+r = m.fit(y, m.make_params(a=10.0, c=1.0, s=0.25, b=2.0), x=x)
+print("FIT" + json.dumps({"opts": [list(o) for o in _xla.compiler_options()],
+    "values": np.column_stack([r.params[n].value for n in "acsb"]).tolist(),
+    "stderr": np.column_stack([r.params[n].stderr for n in "acsb"]).tolist(),
+    "success": r.success.tolist()}))
 """
-XLA_DEFAULTS = ("--xla_cpu_use_fusion_emitters=true --xla_backend_optimization_level=3 "
-                "--xla_llvm_disable_expensive_passes=false")
 
 
 def _fit(xla_flags):
@@ -54,28 +47,19 @@ def _fit(xla_flags):
 
 def test_options_on_cpu_and_the_answers_do_not_change():
     ours = _fit(None)
-    xla_default = _fit(XLA_DEFAULTS)  # the user's flags win: XLA's defaults throughout
+    xla_default = _fit("--xla_cpu_use_fusion_emitters=true")  # the user's flag wins: XLA's default
     assert ours["opts"] == [["xla_cpu_use_fusion_emitters", False]]
-    assert ours["small_opts"] == [["xla_cpu_use_fusion_emitters", False],
-                                  ["xla_backend_optimization_level", 0],
-                                  ["xla_llvm_disable_expensive_passes", True]]
-    assert xla_default["opts"] == [] and xla_default["small_opts"] == []
-    for k in ("450", "12"):  # a large and a small program
-        assert all(ours[k]["success"]) and all(xla_default[k]["success"])
-        v1, se, v2 = (np.array(ours[k]["values"]), np.array(ours[k]["stderr"]),
-                      np.array(xla_default[k]["values"]))
-        # the same optimum, in units of each fit's standard error (rounding only)
-        assert np.max(np.abs(v1 - v2) / se) < 1e-6
-    # the small program's fits are the large one's first fits
-    np.testing.assert_allclose(ours["12"]["values"], ours["450"]["values"][:12], rtol=1e-9)
+    assert xla_default["opts"] == []
+    assert all(ours["success"]) and all(xla_default["success"])
+    v1, se, v2 = np.array(ours["values"]), np.array(ours["stderr"]), np.array(xla_default["values"])
+    # the same optimum, in units of each fit's standard error (rounding only)
+    assert np.max(np.abs(v1 - v2) / se) < 1e-6
 
 
 def test_user_programs_are_untouched_and_a_refused_option_is_dropped(monkeypatch):
     if jax.default_backend() != "cpu":
         pytest.skip("the options apply on a CPU backend")
     assert dict(_xla.compiler_options()) == _xla.CPU_OPTIONS
-    assert _xla._is_small((np.zeros(100), {"y": np.zeros((10, 100))}), {})
-    assert not _xla._is_small((np.zeros((_xla.SMALL_ELEMENTS + 1,)),), {})
     monkeypatch.setattr(_xla, "CPU_OPTIONS", {**_xla.CPU_OPTIONS, "xla_no_such_option_here": True})
     monkeypatch.setattr(_xla, "_REFUSED", [])
     _xla._decided.cache_clear()
