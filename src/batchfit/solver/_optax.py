@@ -27,18 +27,10 @@ import jax.numpy as jnp
 from ._results import RESULTS
 from ._xla import jit as xla_jit
 
-#: optax optimisers by method name: the optax function, which takes the learning rate
-#: (L-BFGS has its own line search). optax is imported when a scalar method is first
-#: used, not with batchfit (a cold start that fits by least squares never loads it).
-OPTIMIZERS = {
-    "lbfgs": "lbfgs",
-    "adam": "adam",
-    "adamw": "adamw",
-    "nadam": "nadam",
-    "adabelief": "adabelief",
-    "rmsprop": "rmsprop",
-    "sgd": "sgd",
-}
+#: the optax optimisers, by the name of their optax function, which takes the learning
+#: rate (L-BFGS has its own line search). optax is imported when a scalar method is
+#: first used, not with batchfit (a cold start that fits by least squares never loads it).
+OPTIMIZERS = ("lbfgs", "adam", "adamw", "nadam", "adabelief", "rmsprop", "sgd")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +38,7 @@ class ScalarConfig:
     """Options of the optax-driven scalar minimisation (hashable).
 
     Args:
-      method: a key of :data:`OPTIMIZERS`.
+      method: one of :data:`OPTIMIZERS`.
       max_iter: iterations per fit before ``MAX_NFEV``.
       gtol: relative tolerance on the largest gradient component.
       ftol: relative tolerance on the change of the objective.
@@ -62,7 +54,9 @@ class ScalarConfig:
     def optimizer(self):
         import optax
 
-        make = getattr(optax, OPTIMIZERS[self.method])
+        if self.method not in OPTIMIZERS:  # as a missing key of the name table did
+            raise KeyError(self.method)
+        make = getattr(optax, self.method)
         return make() if self.method == "lbfgs" else make(self.learning_rate)
 
 
