@@ -12,6 +12,7 @@ from ..solver import RESULTS, bucket_size, solve
 from ..solver._results import success_codes
 from ..stats import _compute as _stats
 from ..stats import _precision
+from . import _saddle
 from ._refit import Refit, attach
 
 
@@ -99,6 +100,10 @@ def run(resid, resid_ext, spec, template, packed, per_fit, shared, ndata, B, bat
     theta = jax.device_put(out.theta)
     st = _stats.compute(resid_ext, spec, theta, per_fit, shared, np.resize(ndata, size), scale_covar,
                         cfg.threads, n_real=B)
+    if cfg.method == "lm" and cfg.restart:  # a success at a saddle is run again from both sides of it
+        out, st = _saddle.escape(resid, resid_ext, spec, out, st, per_fit, shared, np.resize(ndata, size),
+                                 scale_covar, cfg)
+        theta = jax.device_put(out.theta)
     rounding = None
     if np.dtype(dtype) == np.float32:  # float32 never lies: its rounding against float64
         rounding = _precision.rounding_norm(resid_ext, theta, per_fit, shared, st.residual)[:B]

@@ -26,6 +26,9 @@ class Stats(NamedTuple):
     covar: np.ndarray  # (B, nfree, nfree), NaN where not estimable
     stderr: np.ndarray  # (B, nparams), NaN where not estimable, 0 for fixed
     errorbars: np.ndarray  # (B,) bool
+    # fits at a saddle (negative curvature along J's near-null direction,
+    # see _covar_svd): their indices (k,) and a start off each saddle, external (k, nfree)
+    saddles: tuple = (np.zeros(0, np.int64), np.zeros((0, 0)))
 
 
 def _linearised(resid_ext, spec, th, pi, shared):
@@ -89,9 +92,40 @@ def _covar_svd(resid_ext, spec: ParamSpec, theta, p, shared):
         ok = ok_cols & (s[-1] > rcond * s[0]) & jnp.all(jnp.isfinite(s))
         inv_s2 = 1.0 / jnp.where(s > 0, s, 1.0) ** 2
         cov = (Vt.T * inv_s2) @ Vt / (cs[:, None] * cs[None, :])
-        return jnp.where(ok, cov, jnp.nan), ok
+        saddle, starts = _negative_curvature(resid_ext, th, pi, shared, cs, ok_cols)
+        return jnp.where(ok, cov, jnp.nan), ok, saddle, starts
 
     return jax.vmap(one, in_axes=(0, 0))(theta, p)
+
+
+def _negative_curvature(resid_ext, th, pi, shared, cs, ok_cols):
+    """Whether an ill-conditioned solution is no minimum, and a start off it.
+
+    Where J is (nearly) singular the Gauss-Newton model sees no curvature
+    along its null direction, so a fit can converge to a stationary point
+    that is no minimum there (a skewed peak started symmetric: the skew's
+    column of J is parallel to the centre's, and chi2 falls only at third
+    order). chi2 is probed along the softest direction of its full Hessian
+    (second derivatives by autodiff, column-scaled), at ``±(0.1, 0.3, 1)
+    sqrt(chi2)`` in scaled units, clipped to the bounds; a probe below chi2
+    by more than its rounding makes the fit a saddle, and that probe is
+    the start of its second run (``engine/_saddle.py``).
+    """
+    lo, hi = pi["lo"], pi["hi"]
+    v = to_external(th, lo, hi)
+    chi = lambda t: jnp.sum(resid_ext(t, pi, shared) ** 2)  # noqa: E731
+    H = jax.hessian(chi)(v) / (cs[:, None] * cs[None, :])
+    _, V = jnp.linalg.eigh(jnp.where(jnp.isfinite(H), H, 0.0))
+    d = V[:, 0] / cs
+    c0 = chi(v)
+    ts = jnp.sqrt(c0) * jnp.array([0.1, 0.3, 1.0, -0.1, -0.3, -1.0], v.dtype)
+    starts = jnp.clip(v + ts[:, None] * d, lo, hi)
+    cp = jax.vmap(chi)(starts)
+    cp = jnp.where(jnp.isfinite(cp), cp, jnp.inf)
+    k = jnp.argmin(cp)
+    eps = jnp.finfo(v.dtype).eps
+    saddle = ok_cols & jnp.all(jnp.isfinite(H)) & (cp[k] < c0 * (1.0 - 1e3 * eps))
+    return saddle, starts[k]
 
 
 def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, threads=None,
@@ -105,11 +139,14 @@ def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, th
     vals, r, chi2, cov, G, ok = (np.array(a) for a in map_parts(
         lambda p, sub: _at_solution(resid_ext, spec, *sub, shared), (theta, per_fit), k, theta.dtype))
     redo = np.nonzero(~ok[:n_real])[0]
+    saddles = Stats._field_defaults["saddles"]
     if redo.size:  # ill-conditioned or singular: the SVD decides, padded to a bucket
         idx = np.resize(redo, bucket_size(redo.size))
         sub = jax.tree_util.tree_map(lambda a: a[jnp.asarray(idx)], (theta, per_fit))
-        cov_s, ok_s = map(np.asarray, _covar_svd(resid_ext, spec, *sub, shared))
+        cov_s, ok_s, sad_s, starts_s = map(np.asarray, _covar_svd(resid_ext, spec, *sub, shared))
         cov[redo], ok[redo] = cov_s[:redo.size], ok_s[:redo.size]
+        sad = sad_s[:redo.size]
+        saddles = (redo[sad], starts_s[:redo.size][sad])
     nfree = np.maximum(ndata - spec.nfree, 1)
     with np.errstate(over="ignore", invalid="ignore"):  # failed fits may overflow
         if scale_covar:
@@ -118,7 +155,7 @@ def compute(resid_ext, spec, theta, per_fit, shared, ndata, scale_covar=True, th
         stderr = np.sqrt(np.maximum(var, 0.0))
     fixed_idx = [spec.names.index(n) for n in spec.fixed]
     stderr[:, fixed_idx] = 0.0
-    return Stats(vals, r, chi2, cov, stderr, ok)
+    return Stats(vals, r, chi2, cov, stderr, ok, saddles)
 
 
 def info_criteria(chisqr, ndata, nvarys):
