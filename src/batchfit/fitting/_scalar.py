@@ -34,7 +34,7 @@ from ..solver._xla import jit as xla_jit
 from ..stats import _compute as _stats
 
 #: scalar methods, run through optax (solver/_optax.py)
-SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgs-b": "lbfgs"}
+SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgsb": "lbfgs", "l-bfgs-b": "lbfgs"}
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
