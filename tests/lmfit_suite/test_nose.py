@@ -32,8 +32,9 @@ from batchfit.models.lineshapes import gaussian
 
 HAS_NUMDIFFTOOLS = True  # batchfit's scalar methods compute the Hessian by autodiff
 
-# lmfit's SCALAR_METHODS entries that batchfit runs (key -> scipy name)
-SCALAR_METHODS = {"lbfgsb": "L-BFGS-B", "l-bfgsb": "L-BFGS-B"}
+# lmfit's SCALAR_METHODS entries that batchfit runs (key -> scipy name; lmfit's
+# second key for L-BFGS-B, 'l-bfgsb', names the same method and is not rerun)
+SCALAR_METHODS = {"lbfgsb": "L-BFGS-B"}
 
 
 def check(para, real_val, sig=3):

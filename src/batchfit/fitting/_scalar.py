@@ -175,7 +175,8 @@ def scalar_fit(fcn, spec, template, packed, per_fit, shared, B, batched, cfg, re
         spec=spec, template=template, method=cfg.method, batched=batched,
         status=status.astype(np.int32), nfev=nit, ndata=ndata, nfree=nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=C, init_vals=packed.init,
-        errorbars=ok & np.isin(status, success_codes()), residual=r, values_all=vals, stderr_all=stderr)
+        errorbars=ok & np.isin(status, success_codes()), residual=r, values_all=vals, stderr_all=stderr,
+        extras={"fun": fval.astype(np.float64)})  # the objective's final value (scipy's OptimizeResult.fun)
 
 
 def scalar_config(method, config, max_nfev, ftol, xtol, gtol, learning_rate, chunk_size, checkpoint):
