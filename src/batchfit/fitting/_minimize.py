@@ -26,14 +26,14 @@ NAN_POLICIES = ("raise", "propagate", "omit")
 FIT_KWS = {"maxfev": "max_nfev", "max_nfev": "max_nfev", "xtol": "xtol", "ftol": "ftol", "gtol": "gtol",
            "tau": "tau", "linear_solver": "linear_solver", "threads": "threads", "devices": "devices",
            "round_steps": "round_steps"}
-IGNORED_FIT_KWS = ("epsfcn", "Dfun", "col_deriv", "factor", "diag")  # exact Jacobians: no meaning here
+IGNORED_FIT_KWS = ("epsfcn", "Dfun", "col_deriv", "factor", "diag", "jac")  # exact Jacobians: no meaning here
 
 
 def solver_options(fit_kws, who) -> dict:
     """lmfit's ``fit_kws`` (``maxfev``, ``xtol``, ``ftol``, ``gtol``, ...) as
     :class:`LMConfig` fields; ``epsfcn`` (the finite-difference step) and the
-    other MINPACK Jacobian options are accepted and unused, as Jacobians are
-    exact (autodiff). An unknown keyword is a TypeError naming it."""
+    other MINPACK Jacobian options (and least_squares' ``jac``) are accepted
+    and unused, as Jacobians are exact (autodiff). An unknown keyword is a TypeError naming it."""
     if fit_kws is None:
         return {}
     if not isinstance(fit_kws, dict):
@@ -178,8 +178,8 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         fit keeps its best (see :mod:`batchfit.inference`).
       seed: seed of the drawn starts (default 0).
       **fit_kws: lmfit's solver keywords: ``maxfev``, ``xtol``, ``ftol``,
-        ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is accepted and
-        unused (Jacobians are exact).
+        ``gtol`` (and :class:`LMConfig` fields); ``epsfcn``, ``Dfun``,
+        ``col_deriv`` and ``jac`` are accepted and unused (Jacobians are exact).
       loss, f_scale: minimise scipy.optimize.least_squares' robust cost
         ``0.5 f_scale^2 sum rho((f/f_scale)^2)`` instead (``"linear"``,
         ``"soft_l1"``, ``"huber"``, ``"cauchy"``, ``"arctan"``);
