@@ -271,7 +271,7 @@ def test_empty_params(no_solve):
         minimize(lambda p: jnp.zeros(2), Parameters())
 
 
-@pytest.mark.parametrize("method", ["nelder", "LM", "", None])
+@pytest.mark.parametrize("method", ["nelder", "Levenberg", "", None])
 def test_unknown_method(no_solve, method):
     with raises(ValueError, "method must be one of", repr(method)):
         LINE.fit(Y, P(), x=X, method=method)

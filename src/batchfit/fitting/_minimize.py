@@ -17,9 +17,8 @@ from ..problem._estimator import make_estimator
 from ..problem._pack import batch_size_of, host_arrays, make_spec, pack, packed_args
 from ..problem._residual import objective_residual
 from ..solver import LMConfig
+from ._methods import METHOD_ALIASES, canonical_method
 from ._scalar import SCALAR_METHODS, reduce_function, scalar_config, scalar_fit
-
-METHOD_ALIASES = {"leastsq": "lm", "lm": "lm", "levenberg_marquardt": "lm", "gauss_newton": "gauss_newton"}
 
 
 NAN_POLICIES = ("raise", "propagate", "omit")
@@ -27,14 +26,14 @@ NAN_POLICIES = ("raise", "propagate", "omit")
 FIT_KWS = {"maxfev": "max_nfev", "max_nfev": "max_nfev", "xtol": "xtol", "ftol": "ftol", "gtol": "gtol",
            "tau": "tau", "linear_solver": "linear_solver", "threads": "threads", "devices": "devices",
            "round_steps": "round_steps"}
-IGNORED_FIT_KWS = ("epsfcn", "Dfun", "col_deriv", "factor", "diag")  # exact Jacobians: no meaning here
+IGNORED_FIT_KWS = ("epsfcn", "Dfun", "col_deriv", "factor", "diag", "jac")  # exact Jacobians: no meaning here
 
 
 def solver_options(fit_kws, who) -> dict:
     """lmfit's ``fit_kws`` (``maxfev``, ``xtol``, ``ftol``, ``gtol``, ...) as
     :class:`LMConfig` fields; ``epsfcn`` (the finite-difference step) and the
-    other MINPACK Jacobian options are accepted and unused, as Jacobians are
-    exact (autodiff). An unknown keyword is a TypeError naming it."""
+    other MINPACK Jacobian options (and least_squares' ``jac``) are accepted
+    and unused, as Jacobians are exact (autodiff). An unknown keyword is a TypeError naming it."""
     if fit_kws is None:
         return {}
     if not isinstance(fit_kws, dict):
@@ -53,6 +52,7 @@ def solver_options(fit_kws, who) -> dict:
 
 
 def make_config(method, config, **kw) -> LMConfig:
+    method = canonical_method(method)
     if method in SCALAR_METHODS:
         raise ValueError(f"method={method!r} (a scalar method) is for minimize(); this fit takes "
                          f"one of {sorted(METHOD_ALIASES)}")
@@ -132,7 +132,9 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
       fcn: objective, traceable by JAX (use ``jnp`` inside).
       params: :class:`~batchfit.Parameters`.
       args, kws: extra arguments for ``fcn`` (numeric arrays), common to every fit.
-      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt) or ``"gauss_newton"``;
+      method: ``"leastsq"``/``"lm"`` (Levenberg-Marquardt; lmfit's
+        ``"least_squares"`` runs the same solver) or ``"gauss_newton"``;
+        case-insensitive, as lmfit's;
         or a scalar method run through optax: ``"lbfgs"`` (alias
         ``"lbfgsb"``), ``"adam"``, ``"adamw"``, ``"nadam"``, ``"adabelief"``,
         ``"rmsprop"``, ``"sgd"``. A scalar method minimises ``fcn``'s value
@@ -176,8 +178,8 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         fit keeps its best (see :mod:`batchfit.inference`).
       seed: seed of the drawn starts (default 0).
       **fit_kws: lmfit's solver keywords: ``maxfev``, ``xtol``, ``ftol``,
-        ``gtol`` (and :class:`LMConfig` fields); ``epsfcn`` is accepted and
-        unused (Jacobians are exact).
+        ``gtol`` (and :class:`LMConfig` fields); ``epsfcn``, ``Dfun``,
+        ``col_deriv`` and ``jac`` are accepted and unused (Jacobians are exact).
       loss, f_scale: minimise scipy.optimize.least_squares' robust cost
         ``0.5 f_scale^2 sum rho((f/f_scale)^2)`` instead (``"linear"``,
         ``"soft_l1"``, ``"huber"``, ``"cauchy"``, ``"arctan"``);
@@ -200,6 +202,7 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
         raise TypeError("fcn must be callable")
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"minimize: nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    method = canonical_method(method)
     opts = solver_options(fit_kws, "minimize")
     for k, v in {"max_nfev": max_nfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}.items():
         if v is not None:
@@ -258,15 +261,18 @@ def minimize(fcn, params, args=(), kws=None, method="leastsq", *, scale_covar=Tr
             per_fit["args"] = tuple(host_arrays({i: a for i, a in enumerate(pfa)}, dt).values())
         label = f"objective {getattr(fcn, '__name__', repr(fcn))!r}"
         if scalar:
-            return scalar_fit(objective, spec, params.copy(), packed, per_fit, shared, B,
-                              (Bp or Na) is not None, scfg, red, dt, scale_covar, label)
+            result = scalar_fit(objective, spec, params.copy(), packed, per_fit, shared, B,
+                                (Bp or Na) is not None, scfg, red, dt, scale_covar, label)
+            result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar), max_nfev=scfg.max_iter)
+            return result
         ndata = _finite_count(fcn, spec, packed.theta0.astype(dt), per_fit, shared) if nan_policy == "omit" else None
         result = _chunked.run(objective_residual(objective, spec, est=est),
                               objective_residual(objective, spec, True, est=est, stats=not est.plain), spec,
                               params.copy(), packed, per_fit, shared, ndata, B, (Bp or Na) is not None, cfg,
                               dt, method, scale_covar, label, chunk_size=chunk_size,
                               checkpoint=checkpoint, progress=progress)
-    result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar), max_nfev=cfg.max_nfev)
+    result.extras.update(nan_policy=nan_policy, scale_covar=bool(scale_covar),
+                         max_nfev=cfg.resolved(dt, spec.nfree).max_nfev)
     if not est.plain:
         result.extras.update(statistic=est.statistic, loss=est.loss, f_scale=est.f_scale)
     return result

@@ -20,6 +20,7 @@ from ._lmfit_args import lmfit_arguments, static_options
 from ._minimize import make_config, solver_options
 from ..problem._estimator import make_estimator
 from ._model_fit import fit_data
+from ._methods import canonical_method
 from ._scalar import SCALAR_METHODS
 from ._signature import read_signature
 
@@ -255,7 +256,8 @@ class Model:
           params: :class:`Parameters` (default: :meth:`make_params`); array
             values of shape (N,) give per-fit starts and bounds.
           weights: multiply the residual (1/sigma): scalar, (m,), (N, m).
-          method: ``"leastsq"`` (LM) or ``"gauss_newton"``, or a scalar
+          method: ``"leastsq"`` (LM; lmfit's ``"least_squares"`` runs the
+            same solver) or ``"gauss_newton"``, or a scalar
             method run through optax as in :func:`minimize` (``"lbfgs"``,
             ``"adam"``, ...): the sum of squares of the weighted residual
             is minimised, with lmfit's scalar-method statistics.
@@ -312,6 +314,7 @@ class Model:
         missing_p = [n for n in self.param_names if n not in params]
         if missing_p:
             raise ValueError(f"Model {self._name!r}.fit: params lacks {missing_p}")
+        method = canonical_method(method)
         if method in SCALAR_METHODS:  # optax, as minimize (fitting/_model_scalar.py)
             from ._model_scalar import fit_scalar
 

@@ -56,7 +56,7 @@ def fit_data(model, data, params, indep, weights, cfg, dtype, method, nan_policy
     wfit = None if w is None else np.broadcast_to(w, y.shape)  # per fit, like data (a view, no copy)
     result.extras.update(best_fit=best, data=y, weights=wfit, model=model, indep=indep_arrays,
                          mask=md.per_fit.get("mask"), nan_policy=nan_policy, scale_covar=bool(scale_covar),
-                         max_nfev=cfg.max_nfev)
+                         max_nfev=cfg.resolved(dt, spec.nfree).max_nfev)
     return result
 
 

@@ -34,7 +34,7 @@ from ..solver._xla import jit as xla_jit
 from ..stats import _compute as _stats
 
 #: scalar methods, run through optax (solver/_optax.py)
-SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgs-b": "lbfgs"}
+SCALAR_METHODS = {**{k: k for k in OPTIMIZERS}, "lbfgsb": "lbfgs", "l-bfgsb": "lbfgs", "l-bfgs-b": "lbfgs"}
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -175,7 +175,8 @@ def scalar_fit(fcn, spec, template, packed, per_fit, shared, B, batched, cfg, re
         spec=spec, template=template, method=cfg.method, batched=batched,
         status=status.astype(np.int32), nfev=nit, ndata=ndata, nfree=nfree, chisqr=chisqr,
         redchi=redchi, aic=aic, bic=bic, covar=C, init_vals=packed.init,
-        errorbars=ok & np.isin(status, success_codes()), residual=r, values_all=vals, stderr_all=stderr)
+        errorbars=ok & np.isin(status, success_codes()), residual=r, values_all=vals, stderr_all=stderr,
+        extras={"fun": fval.astype(np.float64)})  # the objective's final value (scipy's OptimizeResult.fun)
 
 
 def scalar_config(method, config, max_nfev, ftol, xtol, gtol, learning_rate, chunk_size, checkpoint):

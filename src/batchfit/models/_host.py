@@ -40,7 +40,7 @@ def host_callable(func):
         if _is_traced((args, kws)):
             return func(*args, **kws)
         with x64_context(_working_dtype((args, kws))):
-            out = np.asarray(func(*args, **kws))
+            out = np.array(func(*args, **kws))  # a writable copy: lmfit users write `y -= ...`
             return out[()] if out.ndim == 0 else out  # a scalar is a numpy float, as lmfit's
 
     return call

@@ -79,6 +79,12 @@ class LmfitView:
         v = self.init_params.valuesdict()
         return {n: v[n] for n in self._arg_names()}
 
+    @property
+    def aborted(self):
+        """lmfit's ``aborted``: the fit stopped at ``max_nfev`` before converging."""
+        a = np.asarray(self._a["status"]) == int(RESULTS.MAX_NFEV)
+        return a if self.batched else bool(a[0])
+
     # -- the model at hand ------------------------------------------------
     @property
     def userkws(self) -> dict:
@@ -147,7 +153,8 @@ class LmfitView:
                "method": self.method}
         for k in ("ndata", "nvarys", "nfree", "chisqr", "redchi", "aic", "bic", "rsquared", "nfev"):
             out[k] = _plain(getattr(self, k))
-        out.update(max_nfev=self.extras.get("max_nfev"), aborted=False, errorbars=_plain(self.errorbars),
+        out.update(max_nfev=self.extras.get("max_nfev"), aborted=_plain(self.aborted),
+                   errorbars=_plain(self.errorbars),
                    success=_plain(self.success), message=_plain(self.message),
                    lmdif_message=_plain(self.message), ier=_plain(self.status),
                    status=(RESULTS(int(self.status)).name if not self.batched
