@@ -105,8 +105,7 @@ def conf_interval(result, p_names=None, sigmas=None, trace=False, maxiter=50, ve
     free = list(spec.free)
     n = len(free)
     if n < 2:
-        raise MinimizerException(f"{CONF_ERR_NVARS} (as lmfit): with one, the profile is the "
-                                 "chi-square itself")
+        raise MinimizerException(CONF_ERR_NVARS)
     names = free if p_names is None else ([p_names] if isinstance(p_names, str) else list(p_names))
     for name in names:
         if name not in free:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 CONF_ERR_GEN = "Cannot determine Confidence Intervals"
 CONF_ERR_STDERR = f"{CONF_ERR_GEN} without sensible uncertainty estimates"
-CONF_ERR_NVARS = f"{CONF_ERR_GEN} with < 2 variables"
+CONF_ERR_NVARS = (f"{CONF_ERR_GEN} with < 2 variables: conf_interval needs at least 2 free "
+                  "parameters (with one, the profile is the chi-square itself)")
 
 
 class MinimizerException(ValueError):
