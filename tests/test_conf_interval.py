@@ -111,14 +111,15 @@ def test_batch_equals_single_and_bad_fit_gets_nan():
 
 
 def test_bound_gives_inf_as_lmfit():
-    """A level beyond a bound is -inf/+inf, as lmfit reports it."""
+    """A level beyond a bound is -inf/+inf, with lmfit's warning."""
     rng = np.random.default_rng(7)
     x = np.linspace(0, 1, 20)
     y = 0.02 + 1.0 * x + rng.normal(0, 0.05, x.size)
     model = bf.Model(line)
     params = model.make_params(a=1.0, b={"value": 0.1, "min": 0.0})
     res = model.fit(y, params, x=x)
-    ci = bf.conf_interval(res, p_names=["b"], sigmas=(1, 3))
+    with pytest.warns(UserWarning, match="Bound reached"):
+        ci = bf.conf_interval(res, p_names=["b"], sigmas=(1, 3))
     assert ci["b"][0][1] == -np.inf and np.isfinite(ci["b"][-1][1])
 
 

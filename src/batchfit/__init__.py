@@ -6,9 +6,11 @@ Jacobians; a vmapped Levenberg-Marquardt step advances every fit at once.
 """
 
 from . import _cache as _cache  # persistent compilation cache policy
+from . import confidence as confidence  # lmfit's module names
 from . import data as data
 from . import distributed as distributed
 from . import models as models
+from . import parameter as parameter  # lmfit's module names
 from ._version import __version__
 from .engine._chunked import CheckpointError
 from .fitting._curve_fit import curve_fit
@@ -17,7 +19,7 @@ from .fitting._minimize import minimize
 from .fitting._minimizer import Minimizer
 from .fitting._model import Model
 from .groups._result import GroupFitResult
-from .inference import ci_report, conf_interval
+from .inference import MinimizerException, ci_report, conf_interval, conf_interval2d
 from .params import ExprError, Parameter, Parameters, create_params
 from .problem._compat import PrecisionWarning
 from .report._text import fit_report, report_fit
@@ -32,6 +34,7 @@ __all__ = [
     "FitResult",
     "GroupFitResult",
     "LMConfig",
+    "MinimizerException",
     "Minimizer",
     "Model",
     "OptimizeWarning",
@@ -42,6 +45,7 @@ __all__ = [
     "ScalarConfig",
     "ci_report",
     "conf_interval",
+    "conf_interval2d",
     "create_params",
     "curve_fit",
     "fit_report",

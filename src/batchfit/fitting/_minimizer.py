@@ -4,6 +4,7 @@ fitted by :func:`batchfit.minimize`."""
 from __future__ import annotations
 
 from ..problem._pack import make_spec
+from ..results._result import drop_covariance
 from ._methods import canonical_method
 from ._minimize import minimize
 from ._scalar import SCALAR_METHODS
@@ -46,9 +47,10 @@ class Minimizer:
     the limit used (lmfit's). ``params`` is the Parameters object held
     (changes to it, such as a new tie, are used by the next call); each
     result holds its own fitted copy. ``iter_cb`` (a Python call at every
-    evaluation) is not supported: the fit runs as compiled code; the
-    covariance is always computed (``calc_covar`` is kept for lmfit's
-    signature).
+    evaluation) is not supported: the fit runs as compiled code.
+    ``calc_covar=False`` (lmfit's) leaves a scalar method's result without
+    covariance or standard errors (Levenberg-Marquardt always has them, as
+    in lmfit).
 
     Example:
       >>> import numpy as np
@@ -101,6 +103,8 @@ class Minimizer:
         self.result = minimize(self.userfcn, self.params, args=self.userargs, kws=self.userkws,
                                method=method, **opts)
         self.max_nfev = self.result.extras.get("max_nfev", self.max_nfev)
+        if not self.calc_covar and method in SCALAR_METHODS:  # lmfit: LM always has a covariance
+            drop_covariance(self.result)
         return self.result
 
     def leastsq(self, params=None, max_nfev=None, **kws):

@@ -24,9 +24,12 @@ gives NaN for that end only.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..solver import bucket_size
+from ._errors import CONF_ERR_NVARS, MinimizerException
 from ._distributions import f_ppf, prob_to_sigma, sigma_to_prob
 from ._groups import FlatView, flat_names, is_group_result
 from ._profile import profile_fits, refit_of
@@ -52,16 +55,18 @@ def _targets(result, probs):
     return chi2[:, None] * f_ppf(probs[None, :], 1.0, nfree[:, None]) / nfree[:, None]
 
 
-def conf_interval(result, p_names=None, sigmas=(1, 2, 3), trace=False, *, maxiter=50, rtol=1e-5,
-                  prob_func=None):
+def conf_interval(result, p_names=None, sigmas=None, trace=False, maxiter=50, verbose=False,
+                  prob_func=None, *, rtol=1e-5):
     """Profile-likelihood confidence intervals of a fit, or of every fit of a batch.
 
     Args:
       result: a :class:`~batchfit.FitResult` of ``minimize`` or ``Model.fit``.
       p_names: names of free parameters (default: all of them).
       sigmas: levels in standard deviations (a value below 1 is a
-        probability, as in lmfit).
-      maxiter: most search rounds (each one solver call for all open points).
+        probability, as in lmfit); default (None) ``(1, 2, 3)``.
+      maxiter: most search rounds (each one solver call for all open points);
+        an end still open after them is NaN, with a warning.
+      verbose: print ``Calculating CI for <name>`` for each parameter.
       rtol: relative tolerance on ``sqrt(chi2 - chi2_best)`` at a root.
       trace: also return lmfit's trace, ``{name: {param: values, ...,
         "prob": probs}}`` of every profile fit (arrays (N, P), NaN-padded,
@@ -94,21 +99,20 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), trace=False, *, maxite
     if is_group_result(result):
         view = FlatView(result, "conf_interval")
         return conf_interval(view, flat_names(p_names, result, view._spec.free), sigmas, trace,
-                             maxiter=maxiter, rtol=rtol, prob_func=prob_func)
+                             maxiter=maxiter, verbose=verbose, rtol=rtol, prob_func=prob_func)
     refit, rows = refit_of(result, "conf_interval")
     spec = result._spec
     free = list(spec.free)
     n = len(free)
     if n < 2:
-        raise ValueError("conf_interval needs at least 2 free parameters (as lmfit): with one, "
-                         "the profile is the chi-square itself")
+        raise MinimizerException(CONF_ERR_NVARS)
     names = free if p_names is None else ([p_names] if isinstance(p_names, str) else list(p_names))
     for name in names:
         if name not in free:
             raise ValueError(f"conf_interval: {name!r} is not a free parameter; free: {free}")
     if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
         raise ValueError(f"conf_interval: maxiter must be a positive integer, got {maxiter!r}")
-    s = _check_sigmas(sigmas)
+    s = _check_sigmas((1, 2, 3) if sigmas is None else sigmas)
     check_prob_func(prob_func)
     probs = sigma_to_prob(s)
     B, S = len(result), len(s)
@@ -133,8 +137,13 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), trace=False, *, maxite
                                                     np.arange(S), indexing="ij"))
     out = np.full(len(b), np.nan)
     log = [] if trace else None
+    if verbose:
+        for name in names:
+            print(f"Calculating CI for {name}")
     if len(b):
-        out = _search(refit, rows, b, jj, d, z[b, k], best, chi2b, cov, su, lo, hi, maxiter, rtol, log)
+        out, still = _search(refit, rows, b, jj, d, z[b, k], best, chi2b, cov, su, lo, hi, maxiter, rtol,
+                             log)
+        _warn_ends(result, names, free, b, jj, out, still, maxiter)
     vals = np.full((len(jn), 2, S, B), np.nan)
     pos = {int(j): i for i, j in enumerate(jn)}
     ji = np.array([pos[int(j)] for j in jj], dtype=int)
@@ -152,6 +161,21 @@ def conf_interval(result, p_names=None, sigmas=(1, 2, 3), trace=False, *, maxite
     if trace:
         return ci, build_trace(result, refit, rows, names, log or [], b, jj, d, best, prob_func)
     return ci
+
+
+def _warn_ends(result, names, free, b, jj, out, still, maxiter):
+    """lmfit's warnings: a search stopped by ``maxiter``, an end beyond a bound."""
+    where = "" if not result.batched else " (in {} of the fits)"
+    for name in names:
+        sel = jj == free.index(name)
+        n_open = np.unique(b[sel & still]).size
+        if n_open:
+            warnings.warn(f"maxiter={maxiter} reached and prob({name}) < target{where.format(n_open)}: "
+                          "those interval ends are NaN", UserWarning, stacklevel=3)
+        n_bound = np.unique(b[sel & np.isinf(out)]).size
+        if n_bound:
+            warnings.warn(f"Bound reached with prob({name}) < max(sigmas){where.format(n_bound)}: "
+                          "those interval ends are -inf/+inf", UserWarning, stacklevel=3)
 
 
 def _success():
@@ -218,4 +242,4 @@ def _search(refit, rows, b, jj, d, z, best, chi2b, cov, su, lo, hi, maxiter, rto
         t[a] = nxt
         start[a] = np.where(ok[:, None], sol, start[a]) + slope[a] * (d[a] * (nxt - ta))[:, None]
         open_[a[done]] = False
-    return out
+    return out, open_

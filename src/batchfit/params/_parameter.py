@@ -218,6 +218,11 @@ class Parameter(NumberLike):
                 ex = None
             else:
                 parse(ex, f"parameter {self.name!r} expr")
+        if ex is None and getattr(self, "_expr", None) is not None:
+            last = self._safe_value()  # a removed tie leaves its last value (lmfit)
+            self._expr = None
+            if last is not None:
+                self._value = last
         self._expr = ex
         if ex is not None:
             self._vary = False

@@ -208,3 +208,13 @@ def _cut_dict(d, i, n):
     shared by every fit."""
     return {k: (v[i:i + 1] if isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[0] == n else v)
             for k, v in d.items()}
+
+
+def drop_covariance(result: FitResult) -> None:
+    """Forget the covariance and standard errors of ``result`` (lmfit's
+    ``calc_covar=False``): NaN arrays, ``errorbars`` False."""
+    a = result._a
+    for key in ("covar", "stderr_all"):
+        a[key] = np.full(np.shape(a[key]), np.nan)
+    a["errorbars"] = np.zeros(np.shape(a["errorbars"]), dtype=bool)
+    result._params = None
