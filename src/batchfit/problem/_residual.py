@@ -104,7 +104,9 @@ def finish_residual(est: Estimator, stats: bool, model, d, shared_data):
     else:
         r = model - y
         w = d.get("weights", shared_data.get("weights"))
-        if w is not None:
+        if w is not None and w.ndim == 2:  # the whitening matrix of a covariance (curve_fit's 2-D sigma)
+            r = w @ (jnp.where(d["mask"], r, 0.0) if "mask" in d else r)
+        elif w is not None:
             r = r * w
         if not est.plain:
             r = transform(est, r, stats=stats)
