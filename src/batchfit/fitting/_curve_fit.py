@@ -229,7 +229,7 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     resid = model_residual(func, spec, names, (xname,), est=est)
     resid_ext = model_residual(func, spec, names, (xname,), True, est=est, stats=not est.plain)
     data = {"y": y} | ({"mask": mask} if mask is not None else {})
-    wd = {"weights": w} if w is not None else {}
+    wd = {} if w is None else {"weights" if cov is None else "whiten": w}
     per_w = w is not None and w.ndim == (2 if cov is None else 3)  # per fit: (B, m) or (B, m, m)
     ndata = mask.sum(axis=1) if mask is not None else np.full(B, m)
     label = f"curve_fit: f {getattr(f, '__name__', repr(f))!r} (xdata shape {np.shape(x)}, ydata shape {np.shape(ydata)})"

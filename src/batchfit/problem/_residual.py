@@ -104,10 +104,11 @@ def finish_residual(est: Estimator, stats: bool, model, d, shared_data):
     else:
         r = model - y
         w = d.get("weights", shared_data.get("weights"))
-        if w is not None and w.ndim == 2:  # the whitening matrix of a covariance (curve_fit's 2-D sigma)
-            r = w @ (jnp.where(d["mask"], r, 0.0) if "mask" in d else r)
-        elif w is not None:
+        if w is not None:
             r = r * w
+        white = d.get("whiten", shared_data.get("whiten"))
+        if white is not None:  # L⁻¹ of a covariance C = L Lᵀ (curve_fit's 2-D sigma): r -> L⁻¹ r
+            r = white @ (jnp.where(d["mask"], r, 0.0) if "mask" in d else r)
         if not est.plain:
             r = transform(est, r, stats=stats)
     if "mask" in d:
