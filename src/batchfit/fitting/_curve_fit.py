@@ -201,11 +201,13 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         absolute_sigma = True  # the inverse Fisher information, unscaled
     B, m = y.shape
     lb, ub = bounds_arrays(bounds, n, B, batched)
-    if method == "lm" and np.any(np.isfinite(lb) | np.isfinite(ub)):
+    bounded = bool(np.any(np.isfinite(lb) | np.isfinite(ub)))
+    if method == "lm" and bounded:
         raise ValueError("curve_fit: Method 'lm' only works for unconstrained problems (as scipy's). "
                          "Use method=None, 'trf' or 'dogbox' (batchfit's bounded Levenberg-Marquardt) instead.")
-    npts = int(np.min(mask.sum(axis=1))) if mask is not None else m
-    if method in (None, "lm") and y_raw.size != 1 and n > npts:
+    npts = int(mask.sum()) if mask is not None else m
+    lm_like = method == "lm" or (method is None and not bounded)  # scipy's leastsq path checks this
+    if not batched and lm_like and y_raw.size != 1 and n > npts:  # a batch never raises
         raise TypeError(f"curve_fit: The number of func parameters={n} must not exceed the number of "
                         f"data points={npts}")
     start = feasible_start(lb, ub) if start is None else per_fit_shape(start, "p0", n, B, batched)
