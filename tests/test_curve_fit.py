@@ -276,3 +276,16 @@ def test_scipy_input_forms():
     p2, _ = bf.curve_fit(decay, x, y, p0=[1, 1, 0], sigma=sigma, method="trf", x_scale="jac",
                          jac=lambda x, a, k, c: None)
     np.testing.assert_allclose(p2, ref, rtol=1e-6)
+
+
+def test_scipy_optimize_warning_filters_catch_batchfit_warnings():
+    x = np.arange(6.0)
+    f = lambda x, a, b: a * x  # noqa: E731 - b has no effect: no covariance
+    with pytest.warns(so.OptimizeWarning, match="Covariance of the parameters could not be estimated"):
+        bf.curve_fit(f, x, 2 * x)
+    with pytest.warns(bf.OptimizeWarning):
+        bf.curve_fit(f, x, 2 * x)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", so.OptimizeWarning)
+        bf.curve_fit(f, x, 2 * x)  # silenced as scipy's would be (filterwarnings=error otherwise)

@@ -1,6 +1,6 @@
 # Ported from scipy 1.17, scipy/optimize/tests/test_minpack.py, class TestCurveFit
 # (rewritten for batchfit: `scipy.optimize.curve_fit` -> `batchfit.curve_fit`,
-# `np` -> `jnp` inside the model functions, `OptimizeWarning` is batchfit's).
+# `np` -> `jnp` inside the model functions; scipy's OptimizeWarning catches batchfit's).
 #
 # Porting changes:
 # - method 'trf' and 'dogbox' are accepted and run batchfit's Levenberg-Marquardt
@@ -31,9 +31,9 @@ from numpy.testing import (assert_, assert_allclose, assert_almost_equal, assert
                            assert_array_equal)
 from pytest import raises as assert_raises
 from scipy import linalg
-from scipy.optimize import Bounds, least_squares
+from scipy.optimize import Bounds, OptimizeWarning, least_squares
 
-from batchfit import OptimizeWarning, curve_fit
+from batchfit import curve_fit
 
 
 class TestCurveFit:
