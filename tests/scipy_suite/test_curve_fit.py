@@ -8,6 +8,8 @@
 #   method='lm' with bounds raises ValueError as scipy's.
 # - jac (a callable or '2-point', '3-point', 'cs') is accepted and unused: the
 #   Jacobian is JAX's autodiff of f, which is exact.
+# - Model functions used by several (parametrized) tests are module-level, so
+#   one compiled fit serves them (scipy defines them inside each test).
 # - Test data are made with numpy, not with the jnp model (jnp outside a fit
 #   computes in float32 unless jax_enable_x64 is set).
 # - test_gh4555b: the reference covariance is the exact-Jacobian one at the
@@ -34,6 +36,29 @@ from scipy import linalg
 from scipy.optimize import Bounds, OptimizeWarning, least_squares
 
 from batchfit import curve_fit
+
+
+
+# Model functions shared by tests (module level: one function object, so the
+# parametrized tests reuse one compiled fit; scipy defines them inside each test)
+def _line(x, a, b):
+    return a * x + b
+
+
+def _line_2d(x, a, b):
+    x1 = x[0, :]
+    x2 = x[1, :]
+    return a * x1 + b + x2
+
+
+def _line_2_3d(x, a, b):
+    x1 = x[..., 0, :].squeeze()
+    x2 = x[..., 1, :].squeeze()
+    return a * x1 + b + x2
+
+
+def _exp_decay(x, a, b):
+    return a * jnp.exp(-b * x)
 
 
 class TestCurveFit:
@@ -197,8 +222,7 @@ class TestCurveFit:
 
     @pytest.mark.parametrize('method', ["lm", "trf", "dogbox"])
     def test_nan_policy_1d(self, method):
-        def f(x, a, b):
-            return a * x + b
+        f = _line
 
         xdata_with_nan = np.array([2, 3, np.nan, 4, 4, np.nan])
         ydata_with_nan = np.array([1, 2, 5, 3, np.nan, 7])
@@ -210,10 +234,7 @@ class TestCurveFit:
 
     @pytest.mark.parametrize('method', ["lm", "trf", "dogbox"])
     def test_nan_policy_2d(self, method):
-        def f(x, a, b):
-            x1 = x[0, :]
-            x2 = x[1, :]
-            return a * x1 + b + x2
+        f = _line_2d
 
         xdata_with_nan = np.array([[2, 3, np.nan, 4, 4, np.nan, 5],
                                    [2, 3, np.nan, np.nan, 4, np.nan, 7]])
@@ -227,10 +248,7 @@ class TestCurveFit:
     @pytest.mark.parametrize('n', [2, 3])
     @pytest.mark.parametrize('method', ["lm", "trf", "dogbox"])
     def test_nan_policy_2_3d(self, n, method):
-        def f(x, a, b):
-            x1 = x[..., 0, :].squeeze()
-            x2 = x[..., 1, :].squeeze()
-            return a * x1 + b + x2
+        f = _line_2_3d
 
         xdata_with_nan = np.array([[[2, 3, np.nan, 4, 4, np.nan, 5],
                                     [2, 3, np.nan, np.nan, 4, np.nan, 7]]])
@@ -258,8 +276,7 @@ class TestCurveFit:
         assert_allclose(popt, [2.])
 
     def test_method_argument(self):
-        def f(x, a, b):
-            return a * jnp.exp(-b * x)
+        f = _exp_decay
 
         xdata = np.linspace(0, 1, 11)
         ydata = 2. * np.exp(-2. * xdata)  # the data in numpy (float64)
@@ -271,8 +288,7 @@ class TestCurveFit:
         assert_raises(ValueError, curve_fit, f, xdata, ydata, method='unknown')
 
     def test_full_output(self):
-        def f(x, a, b):
-            return a * jnp.exp(-b * x)
+        f = _exp_decay
 
         xdata = np.linspace(0, 1, 11)
         ydata = 2. * np.exp(-2. * xdata)  # the data in numpy (float64)
@@ -291,8 +307,7 @@ class TestCurveFit:
             assert ier in (1, 2, 3, 4)
 
     def test_bounds(self):
-        def f(x, a, b):
-            return a * jnp.exp(-b * x)
+        f = _exp_decay
 
         xdata = np.linspace(0, 1, 11)
         ydata = 2. * np.exp(-2. * xdata)  # the data in numpy (float64)
@@ -335,8 +350,7 @@ class TestCurveFit:
 
     def test_jac(self):
         # a Jacobian callable is accepted (batchfit uses autodiff) and sigma weights the fit
-        def f(x, a, b):
-            return a * jnp.exp(-b * x)
+        f = _exp_decay
 
         def jac(x, a, b):
             e = np.exp(-b * x)
