@@ -21,10 +21,11 @@ from ..problem._estimator import check_counts, make_estimator
 from ..problem._pack import host_arrays, make_spec, pack, packed_args
 from ..problem._residual import model_residual
 from ..stats import _estimated
+from ._curve_fit_cov import covariance_best_fit
+from ._curve_fit_input import (bounds_arrays, check_options, feasible_start, float_array, per_fit_shape,
+                               prepare_data)
 from ._curve_fit_out import attach_model_data, minpack_info, outputs
 from ._minimize import make_config, solver_options
-
-NAN_POLICIES = (None, "raise", "omit")
 
 
 def _names_from_signature(f, n):
@@ -56,11 +57,12 @@ def _names_from_signature(f, n):
     return xname, tuple(names)
 
 
-def _wrap(f, xname, names):
-    """``f(x, *params)`` as a function of keywords with signature (x, p...)."""
+def _wrap(f, xname, names, x_none=False):
+    """``f(x, *params)`` as a function of keywords with signature (x, p...);
+    ``x_none``: scipy's ``xdata=None``, passed to ``f`` as None."""
 
     def model(**kw):
-        return f(kw[xname], *[kw[n] for n in names])
+        return f(None if x_none else kw[xname], *[kw[n] for n in names])
 
     kinds = inspect.Parameter.POSITIONAL_OR_KEYWORD
     model.__signature__ = inspect.Signature([inspect.Parameter(a, kinds) for a in (xname, *names)])
@@ -71,112 +73,25 @@ def _wrap(f, xname, names):
 _wrap_cached = functools.lru_cache(maxsize=256)(_wrap)
 
 
-def _wrapped(f, xname, names):
+def _wrapped(f, xname, names, x_none=False):
     try:  # the same f gives the same function: compiled code is reused
-        return _wrap_cached(f, xname, names)
+        return _wrap_cached(f, xname, names, x_none)
     except TypeError:  # unhashable callable
-        return _wrap(f, xname, names)
+        return _wrap(f, xname, names, x_none)
 
 
-def _float_array(a, name, check_finite):
-    arr = np.asarray(a)
-    if arr.dtype.kind == "c":
-        raise TypeError(f"curve_fit: {name} must be real, got complex dtype {arr.dtype}")
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"curve_fit: {name} must be numeric, got dtype {arr.dtype}")
-    if arr.dtype.kind == "b" and name == "ydata":
-        raise TypeError("curve_fit: ydata is boolean (dtype bool): pass measured values as numbers "
-                        "(e.g. ydata.astype(float) if 0/1 is really meant)")
-    if check_finite and not np.all(np.isfinite(arr)):
-        raise ValueError(f"curve_fit: {name} contains NaN or inf (pass nan_policy='omit' to drop such points)")
-    return arr
-
-
-def _per_fit_shape(a, name, n, B, batched):
-    """``a`` of shape (), (n,) or, for a batch, (B, n) -> (B, n)."""
-    a = np.asarray(a, dtype=float)
-    if a.ndim == 0 or a.shape == (n,) or (batched and a.shape == (B, n)):
-        return np.broadcast_to(a, (B, n))
-    want = f"(), ({n},) or ({B}, {n})" if batched else f"() or ({n},)"
-    raise ValueError(f"curve_fit: {name} has shape {a.shape}, expected {want}")
-
-
-def _bounds(bounds, n, B, batched):
-    lb, ub = (bounds.lb, bounds.ub) if hasattr(bounds, "lb") else (None, None)
-    if lb is None:
-        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
-            raise ValueError("curve_fit: bounds must be a pair (lb, ub) of scalars or sequences")
-        lb, ub = bounds
-    lb = _float_array(lb, "bounds[0] (lower)", False)
-    ub = _float_array(ub, "bounds[1] (upper)", False)
-    return _per_fit_shape(lb, "bounds[0] (lower)", n, B, batched), _per_fit_shape(
-        ub, "bounds[1] (upper)", n, B, batched)
-
-
-def _feasible_start(lb, ub):
-    """scipy's default start: midpoint, bound + 1, bound - 1 or 1."""
-    lf, uf = np.isfinite(lb), np.isfinite(ub)
-    lo, hi = np.where(lf, lb, 0.0), np.where(uf, ub, 0.0)
-    p0 = np.where(lf & uf, 0.5 * (lo + hi), 1.0)
-    p0 = np.where(lf & ~uf, lo + 1, p0)
-    return np.where(~lf & uf, hi - 1, p0)
-
-
-def _nan_mask(x, y, x_per_fit):
-    """Points (B, m) where y or x is not finite (x's last axis is the points)."""
-    bad = ~np.isfinite(y)
-    if x.ndim and x.shape[-1] == y.shape[1]:
-        xb = ~np.isfinite(x)
-        if x_per_fit:
-            xb = xb.reshape(x.shape[0], -1, x.shape[-1]).any(axis=1)
-        else:
-            xb = xb.reshape(-1, x.shape[-1]).any(axis=0)[None]
-        bad = bad | xb
-    elif not np.all(np.isfinite(x)):
-        raise ValueError("curve_fit: nan_policy='omit' needs xdata whose last axis runs over the points "
-                         f"(xdata shape {x.shape}, ydata shape {y.shape})")
-    return ~bad
-
-
-def _prepare_data(xdata, ydata, sigma, nan_policy, check_finite):
-    y = _float_array(ydata, "ydata", check_finite)
-    if y.ndim not in (1, 2):
-        raise ValueError(f"curve_fit: ydata must have shape (m,) or (N, m), got {y.shape}")
-    if y.size == 0:
-        raise ValueError(f"curve_fit: ydata must not be empty, got shape {y.shape}")
-    batched = y.ndim == 2
-    y2 = y if batched else y[None]
-    B, m = y2.shape
-    y2 = y2.astype(float)
-    x = _float_array(xdata, "xdata", check_finite).astype(float)
-    x_per_fit = batched and x.ndim >= 2 and x.shape[0] == B
-    if x.ndim == 1 and x.shape[0] != m:
-        raise ValueError(f"curve_fit: xdata has length {x.shape[0]} but ydata has {m} points per fit")
-    if x_per_fit and x.ndim == 2 and x.shape[1] != m:
-        raise ValueError(f"curve_fit: xdata has shape {x.shape} but ydata has shape {y.shape}")
-    if x.ndim == 0:
-        raise ValueError("curve_fit: xdata must be an array, got a scalar")
-    w = None
-    if sigma is not None:
-        s = _float_array(sigma, "sigma", False)
-        if s.ndim == 2 and s.shape == (m, m) and not batched:
-            raise ValueError("curve_fit: 2-D sigma (a covariance matrix) is not supported; "
-                             f"pass 1-D sigma of shape ({m},)")
-        if not (s.ndim == 0 or s.shape == (m,) or (batched and s.shape == (B, m))):
-            want = f"(), ({m},) or ({B}, {m})" if batched else f"() or ({m},)"
-            raise ValueError(f"curve_fit: sigma has shape {s.shape}, expected {want}")
-        if not np.all(np.isfinite(s) & (s > 0)):
-            raise ValueError("curve_fit: sigma must be finite and > 0")
-        w = 1.0 / (np.full((m,), s) if s.ndim == 0 else s)
-    mask = None
-    if nan_policy == "raise":
-        _float_array(y, "ydata", True)
-        _float_array(x, "xdata", True)
-    elif nan_policy == "omit":
-        mask = np.broadcast_to(_nan_mask(x, y2, x_per_fit), y2.shape).copy()
-        y2 = np.where(mask, y2, 0.0)
-        x = np.where(np.isfinite(x), x, 0.0)  # only masked points had non-finite x
-    return x, y2, w, mask, x_per_fit, batched
+def _broadcast_y(f, x_raw, y, start):
+    """scipy's ``f(x, *p) - ydata`` broadcasts a one-value ``ydata`` against
+    the model's output: ``ydata`` takes the output's shape."""
+    x = None if x_raw is None else np.asarray(x_raw, dtype=float)
+    with x64_context(np.dtype(np.float64)):
+        xs = None if x is None else jax.ShapeDtypeStruct(x.shape, jnp.float64)
+        try:
+            out = jax.eval_shape(lambda xx, *p: jnp.asarray(f(xx, *p)), xs,
+                                 *[jax.ShapeDtypeStruct((), jnp.float64)] * start.shape[-1])
+        except Exception:  # noqa: BLE001 - the fit itself reports what f does wrong
+            return y
+    return np.broadcast_to(y.reshape(()), out.shape) if len(out.shape) == 1 else y
 
 
 def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_finite=None,
@@ -190,13 +105,17 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     its leading axis has length N (``(N, m)`` or ``(N, k, m)``; a shared
     ``(k, m)`` with k == N would read as per fit: pass it broadcast to
     ``(N, k, m)``), ``p0`` and each bound are (n,) or (N, n), and ``sigma``
-    is (m,) or (N, m).
+    is (m,) or (N, m), or a covariance matrix (m, m) or (N, m, m).
 
     Differences from scipy: ``f`` is traced by JAX (use ``jnp`` inside); the
-    Jacobian comes from autodiff (``jac`` must be None); bounds are handled
-    by Levenberg-Marquardt with lmfit's bound transforms (``method`` is
-    ``None``/``"lm"`` or ``"gauss_newton"``; ``"trf"``/``"dogbox"`` are
-    refused); ``sigma`` cannot be a covariance matrix. For a single fit, a
+    Jacobian comes from autodiff (``jac``, a callable or ``"2-point"``,
+    ``"3-point"``, ``"cs"``, is accepted and unused); every ``method``
+    (``None``, ``"lm"``, ``"trf"``, ``"dogbox"``, or ``"gauss_newton"``) runs
+    batchfit's Levenberg-Marquardt, bounds by lmfit's transforms, so with
+    ``"trf"``/``"dogbox"`` the minimum is scipy's, the iterations are not
+    (``method="lm"`` with bounds is refused, as scipy). Inputs are fitted in
+    float64 whatever their dtype, as scipy (``dtype="float32"`` asks for a
+    float32 fit). For a single fit, a
     failed fit raises RuntimeError as in scipy; a batch never raises, it
     warns (:class:`OptimizeWarning`) with the number of failed fits, whose
     status is in ``ier`` with ``full_output=True``.
@@ -204,11 +123,15 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     Args:
       f: model ``f(x, p1, ..., pn)``; parameter names come from its
         signature (``p0``, ``p1``... where they cannot be used).
-      xdata: independent variable, passed to ``f`` as given (any shape).
-      ydata: (m,) for one fit, (N, m) for N fits.
+      xdata: independent variable, passed to ``f`` as given (any shape), a
+        numeric array; ``None`` is passed to ``f`` as None.
+      ydata: (m,) for one fit, (N, m) for N fits; one value broadcasts
+        to the shape ``f`` returns.
       p0: starting values, (n,) or (N, n); default 1 (or a feasible point
         inside the bounds, as scipy), with n from the signature of ``f``.
-      sigma: standard deviations of ``ydata``: weights are ``1/sigma``.
+      sigma: standard deviations of ``ydata`` (weights ``1/sigma``), or
+        their covariance matrix ``C``: the residual is whitened by
+        ``L⁻¹`` with ``C = L Lᵀ``, ``chi² = rᵀ C⁻¹ r``.
       absolute_sigma: if False, ``pcov`` is scaled by the reduced chi-square.
       check_finite: raise for NaN/inf inputs (default True unless
         ``nan_policy`` is given).
@@ -225,8 +148,10 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
         by ``2 cost / (m - n)`` (unless ``absolute_sigma``).
       statistic: ``"chi2"`` (default) or ``"cstat"`` (Poisson counts, no
         ``sigma``; ``pcov`` is the inverse Fisher information).
-      **kwargs: scipy's leastsq keywords: ``epsfcn``, ``factor``, ``diag``
-        and ``col_deriv`` are accepted and unused (Jacobians are exact).
+      **kwargs: scipy's leastsq keywords ``epsfcn``, ``factor``, ``diag``,
+        ``col_deriv`` and least_squares keywords ``x_scale``, ``diff_step``,
+        ``tr_solver``, ``tr_options``, ``jac_sparsity``, ``verbose`` are
+        accepted and unused (Jacobians are exact); ``args`` is a ValueError.
 
     Returns:
       ``popt`` (n,) or (N, n) and ``pcov`` (n, n) or (N, n, n), ``inf``
@@ -252,54 +177,62 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
     """
     if not callable(f):
         raise TypeError("curve_fit: f must be callable")
-    if jac is not None:
-        raise TypeError("curve_fit: jac must be None; batchfit differentiates f with JAX autodiff")
-    if method in ("trf", "dogbox"):
-        raise ValueError(f"curve_fit: method {method!r} is not available; batchfit handles bounds "
-                         "inside Levenberg-Marquardt: use method=None or 'lm'")
-    if nan_policy not in NAN_POLICIES:
-        raise ValueError(f"curve_fit: nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+    solver_method = check_options(method, jac, nan_policy, kwargs)
     if max_nfev is not None and maxfev is not None:
         raise TypeError("curve_fit: give max_nfev or maxfev, not both")
     opts = solver_options(kwargs, "curve_fit")
     explicit = {"max_nfev": max_nfev if maxfev is None else maxfev, "ftol": ftol, "xtol": xtol, "gtol": gtol}
     opts.update({k: v for k, v in explicit.items() if v is not None})
-    cfg = make_config(method or "lm", config, **opts)
+    cfg = make_config(solver_method, config, **opts)
     if check_finite is None:
         check_finite = nan_policy is None
-    x, y, w, mask, x_per_fit, batched = _prepare_data(xdata, ydata, sigma, nan_policy, check_finite)
+    y_raw = float_array(ydata, "ydata", check_finite)
+    start = None if p0 is None else float_array(p0, "p0", True)
+    n = None if start is None else (1 if start.ndim == 0 else start.shape[-1])
+    xname, names = _names_from_signature(f, n)
+    n = len(names)
+    if y_raw.size == 1 and y_raw.ndim <= 1:
+        y_raw = _broadcast_y(f, xdata, y_raw, np.zeros(n))
+    x, y, w, cov, mask, x_per_fit, batched, x_none = prepare_data(xdata, y_raw, sigma, nan_policy,
+                                                                   check_finite)
     est = make_estimator(statistic, loss, f_scale, weights=sigma, label="curve_fit")
     if est.statistic == "cstat":
         check_counts(y if mask is None else np.where(mask, y, 0.0), "curve_fit: ydata")
         absolute_sigma = True  # the inverse Fisher information, unscaled
     B, m = y.shape
-    start = None if p0 is None else _float_array(p0, "p0", True)
-    n = None if start is None else (1 if start.ndim == 0 else start.shape[-1])
-    xname, names = _names_from_signature(f, n)
-    n = len(names)
-    lb, ub = _bounds(bounds, n, B, batched)
-    start = _feasible_start(lb, ub) if start is None else _per_fit_shape(start, "p0", n, B, batched)
+    lb, ub = bounds_arrays(bounds, n, B, batched)
+    bounded = bool(np.any(np.isfinite(lb) | np.isfinite(ub)))
+    if method == "lm" and bounded:
+        raise ValueError("curve_fit: Method 'lm' only works for unconstrained problems (as scipy's). "
+                         "Use method=None, 'trf' or 'dogbox' (batchfit's bounded Levenberg-Marquardt) instead.")
+    npts = int(mask.sum()) if mask is not None else m
+    lm_like = method == "lm" or (method is None and not bounded)  # scipy's leastsq path checks this
+    if not batched and lm_like and y_raw.size != 1 and n > npts:  # a batch never raises
+        raise TypeError(f"curve_fit: The number of func parameters={n} must not exceed the number of "
+                        f"data points={npts}")
+    start = feasible_start(lb, ub) if start is None else per_fit_shape(start, "p0", n, B, batched)
     params = Parameters()
     for j, nm in enumerate(names):
         # a start outside its bounds (min > max is reported when the parameter is made, below)
         out = ((start[:, j] < lb[:, j]) | (start[:, j] > ub[:, j])) & (lb[:, j] <= ub[:, j])
-        if np.any(out):  # scipy: "x0 is infeasible"; never clipped silently
+        if np.any(out):  # scipy: "Initial guess is outside of provided bounds"; never clipped silently
             i = int(np.argmax(out))
-            raise ValueError(f"curve_fit: parameter {nm!r}: start value {start[i, j]:g} is outside its bounds "
-                             f"[{lb[i, j]:g}, {ub[i, j]:g}]" + (f" (fit {i})" if batched else ""))
+            raise ValueError(f"curve_fit: Initial guess is outside of provided bounds: parameter {nm!r}: "
+                             f"start value {start[i, j]:g} is outside [{lb[i, j]:g}, {ub[i, j]:g}]"
+                             + (f" (fit {i})" if batched else ""))
         col = [float(a[0, j]) if np.all(a[:, j] == a[0, j]) else a[:, j] for a in (start, lb, ub)]
         params.add(nm, value=col[0], min=col[1], max=col[2])
-    dt = resolve_dtype(dtype, np.asarray(ydata), np.asarray(xdata))
+    dt = np.dtype(np.float64) if dtype is None else resolve_dtype(dtype)  # scipy widens float32 inputs
     warn_if_unresolved("ydata", y, dt, "curve_fit", mask, stacklevel=2)
     warn_if_unresolved("xdata", x, dt, "curve_fit", stacklevel=2)
     spec = make_spec(params)
     packed = pack(params, spec, B)
-    func = _wrapped(f, xname, names)
+    func = _wrapped(f, xname, names, x_none)
     resid = model_residual(func, spec, names, (xname,), est=est)
     resid_ext = model_residual(func, spec, names, (xname,), True, est=est, stats=not est.plain)
     data = {"y": y} | ({"mask": mask} if mask is not None else {})
-    wd = {"weights": w} if w is not None else {}
-    per_w = w is not None and w.ndim == 2
+    wd = {} if w is None else {"weights" if cov is None else "whiten": w}
+    per_w = w is not None and w.ndim == (2 if cov is None else 3)  # per fit: (B, m) or (B, m, m)
     ndata = mask.sum(axis=1) if mask is not None else np.full(B, m)
     label = f"curve_fit: f {getattr(f, '__name__', repr(f))!r} (xdata shape {np.shape(x)}, ydata shape {np.shape(ydata)})"
     with x64_context(dt):
@@ -310,9 +243,12 @@ def curve_fit(f, xdata, ydata, p0=None, sigma=None, absolute_sigma=False, check_
             "data": host_arrays({} if per_w else wd, dt),
             "indep": host_arrays({} if x_per_fit else {xname: x}, dt)})
         result = run(resid, resid_ext, spec, params, packed, per_fit, shared,
-                     ndata if mask is not None else None, B, batched, cfg, dt, method or "lm",
+                     ndata if mask is not None else None, B, batched, cfg, dt, solver_method,
                      not absolute_sigma, label, m_expected=m)
-        attach_model_data(result, func, xname, x, x_per_fit, y, w, mask, B)
+        attach_model_data(result, func, xname, x, x_per_fit, y, w if cov is None else None, mask, B)
+        if cov is not None:  # the model from the whitened residual; error bars from the variances
+            result.extras.update(best_fit=covariance_best_fit(result.residual.reshape(B, m), y, cov, mask),
+                                 weights=1.0 / np.sqrt(np.diagonal(cov, axis1=1, axis2=2)))
         if not est.plain:
             vals = {n: result._a["values_all"][:, j] for j, n in enumerate(names)}
             _estimated.finish(result, est, func, vals, {xname: x} if x_per_fit else {},

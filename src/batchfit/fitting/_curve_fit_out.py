@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 import warnings
 
 import jax
@@ -18,6 +20,21 @@ from ._model_fit import lazy_best_fit
 
 class OptimizeWarning(UserWarning):
     """The covariance could not be estimated, or fits of a batch failed."""
+
+
+@functools.lru_cache(maxsize=None)
+def _with_scipy_base(scipy_cls):
+    return type("OptimizeWarning", (OptimizeWarning, scipy_cls), {"__module__": OptimizeWarning.__module__})
+
+
+def warning_category():
+    """:class:`OptimizeWarning`; once scipy.optimize is imported (never by
+    batchfit: it costs 0.7 s), a subclass of scipy's OptimizeWarning too, so
+    that a ported ``warnings.filterwarnings(..., scipy.optimize.OptimizeWarning)``
+    or ``pytest.warns`` of scipy's class catches it."""
+    scipy_opt = sys.modules.get("scipy.optimize")
+    base = getattr(scipy_opt, "OptimizeWarning", None)
+    return _with_scipy_base(base) if isinstance(base, type) and issubclass(base, Warning) else OptimizeWarning
 
 
 # batchfit status -> scipy.optimize.leastsq's ``ier`` (1-4 success, 5 maxfev,
@@ -78,11 +95,11 @@ def outputs(result, absolute_sigma, full_output, info_fn=None):
         raise RuntimeError(f"Optimal parameters not found: {result.message}")
     if bad.any():
         where = f" for {int(bad.sum())} of {len(bad)} fits" if result.batched else ""
-        warnings.warn(f"Covariance of the parameters could not be estimated{where}", OptimizeWarning,
+        warnings.warn(f"Covariance of the parameters could not be estimated{where}", warning_category(),
                       stacklevel=3)
     if result.batched and not ok.all():
         warnings.warn(f"{int((~ok).sum())} of {len(ok)} fits did not converge; their status is in ier "
-                      "(full_output=True)", OptimizeWarning, stacklevel=3)
+                      "(full_output=True)", warning_category(), stacklevel=3)
     one = (lambda v: v) if result.batched else (lambda v: v[0])
     if not full_output:
         return one(popt), one(pcov)

@@ -106,6 +106,9 @@ def finish_residual(est: Estimator, stats: bool, model, d, shared_data):
         w = d.get("weights", shared_data.get("weights"))
         if w is not None:
             r = r * w
+        white = d.get("whiten", shared_data.get("whiten"))
+        if white is not None:  # L⁻¹ of a covariance C = L Lᵀ (curve_fit's 2-D sigma): r -> L⁻¹ r
+            r = white @ (jnp.where(d["mask"], r, 0.0) if "mask" in d else r)
         if not est.plain:
             r = transform(est, r, stats=stats)
     if "mask" in d:
