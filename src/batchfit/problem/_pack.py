@@ -128,12 +128,6 @@ def _check_bounds(names, val, lo, hi, check_value=True):
         bad = np.nonzero(~np.isfinite(v))[0]
         if bad.size:
             raise ValueError(f"parameter {n!r}: start value {v[bad[0]]} is not finite" + _at(bad, val))
-        bad = np.nonzero((v < a) | (v > b))[0]
-        if bad.size:
-            i = bad[0]
-            raise ValueError(
-                f"parameter {n!r}: start value {v[i]} is outside its bounds [{a[i]}, {b[i]}]" + _at(bad, val)
-            )
 
 
 def _at(bad, val):
@@ -144,10 +138,13 @@ def pack(params, spec: ParamSpec, B: int) -> Packed:
     """Validate values and bounds and pack them into (B, .) arrays."""
     init = _column(params, spec.free, "value", B)
     lo, hi = _column(params, spec.free, "min", B), _column(params, spec.free, "max", B)
-    _check_bounds(spec.free, init, lo, hi)
+    _check_bounds(spec.free, init, lo, hi, check_value=True)
     fixed = _column(params, spec.fixed, "value", B)
     flo, fhi = _column(params, spec.fixed, "min", B), _column(params, spec.fixed, "max", B)
-    _check_bounds(spec.fixed, fixed, flo, fhi)
+    _check_bounds(spec.fixed, fixed, flo, fhi, check_value=True)
+    # a value outside bounds set after it is clipped to them at the fit, as
+    # lmfit reads it (curve_fit and the command line refuse such a start first)
+    init, fixed = np.clip(init, lo, hi), np.clip(fixed, flo, fhi)
     tnames = [n for n, _ in spec.tied]
     tlo, thi = _column(params, tnames, "min", B), _column(params, tnames, "max", B)
     _check_bounds(tnames, np.zeros_like(tlo), tlo, thi, check_value=False)
