@@ -73,8 +73,9 @@ def test_batch_of_fits_keeps_each_best():
     assert res[2].success and res[2].nstarts_best >= 1
 
 
-# Eckerle4 and Bennett5 pass too (k = 32, seed 0); left out to keep the suite fast
-HARD = ["BoxBOD", "Rat43"]
+# Eckerle4 and Bennett5 pass too (k = 32, seed 0); left out to keep the suite fast. MGH10,
+# whose single far start stalls at chi2 6e7 with b1 = 5e-150, is reached by 1 start of 32
+HARD = ["BoxBOD", "Rat43", "MGH10"]
 
 
 @pytest.mark.parametrize("name", HARD)
