@@ -130,8 +130,9 @@ def test_single_minimize_round_trip(tmp_path, ext):
     # everything but the in-memory refit handle (the problem conf_interval refits; not data) is saved
     assert "refit" in res.extras and "refit" not in back.extras
     kept = {k: v for k, v in res.extras.items() if k != "refit"}
+    # max_nfev: the limit used (lmfit's), LM's default 2000 (nvarys + 1)
     assert not back.batched and back.extras == kept == {"nan_policy": "raise", "scale_covar": True,
-                                                        "max_nfev": None}
+                                                        "max_nfev": 2000 * (res.nvarys + 1)}
     _same_result(res, back)
     assert back.params["k"].value == pytest.approx(1.3, rel=0.05)
 
