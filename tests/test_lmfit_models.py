@@ -361,3 +361,16 @@ def test_expression_model_independent_vars_and_errors():
         M.ExpressionModel("__import__('os').getcwd() * x")
     with pytest.raises(ValueError, match="not allowed"):
         M.ExpressionModel("x.real * a")
+
+
+def test_lmfit_module_paths():
+    """lmfit's import paths work with the package name swapped: every one of
+    lmfit's line shapes is in batchfit.lineshapes."""
+    import batchfit
+    import batchfit.lineshapes as bl
+    import batchfit.model as bm
+    import batchfit.models.lineshapes as ml
+
+    assert bm.Model is batchfit.Model and bm.CompositeModel is M.CompositeModel
+    assert bl.gaussian is ml.gaussian and set(bl.__all__) == set(ml.__all__)
+    assert set(LL.functions) <= set(bl.__all__)
